@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libipcbox: a small C API over the ipcbox kernel mailboxes.
+ *
+ * Every function returns 0, a length or a file descriptor on success and
+ * a negative errno value on failure; none of them makes the caller read
+ * errno. Mailbox file descriptors are ordinary fds: poll(2), select(2),
+ * epoll(7), fork(2) and close(2) work on them as on any other.
+ *
+ * See ipcbox(7) for the model and one man page per function.
+ */
+#ifndef LIBIPCBOX_H
+#define LIBIPCBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/ipcbox.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBIPCBOX_VERSION_MAJOR	1
+#define LIBIPCBOX_VERSION_MINOR	0
+
+/**
+ * struct ipcbox_opts - options of one ipcbox_send_opts()/ipcbox_recv_opts()
+ * @timeout_ns:	-1 waits forever, 0 tries once, > 0 waits at most that many
+ *		nanoseconds (CLOCK_MONOTONIC); with the ABSTIME flag an
+ *		absolute CLOCK_MONOTONIC time.
+ * @flags:	IPCBOX_SEND_* for a send, IPCBOX_RECV_* for a receive.
+ * @priority:	Send: 0 .. IPCBOX_PRIO_MAX - 1, higher is received first.
+ * @tag:	Send: opaque value delivered with the message.
+ * @filter_pid:	Receive with IPCBOX_RECV_FILTER_PID: only from this process.
+ * @filter_tag:	Receive with IPCBOX_RECV_FILTER_TAG: only with this tag.
+ * @__reserved:	Zero (room for later options; use ipcbox_opts_init()).
+ *
+ * Fields a call does not use are ignored. Start from IPCBOX_OPTS_INIT or
+ * ipcbox_opts_init(), which wait forever with priority 0 and tag 0.
+ */
+struct ipcbox_opts {
+	int64_t timeout_ns;
+	uint32_t flags;
+	uint32_t priority;
+	uint64_t tag;
+	pid_t filter_pid;
+	uint32_t __pad;
+	uint64_t filter_tag;
+	uint64_t __reserved[4];
+};
+
+#define IPCBOX_OPTS_INIT	{ .timeout_ns = IPCBOX_TIMEOUT_INFINITE }
+
+void ipcbox_opts_init(struct ipcbox_opts *opts);
+
+/* Module discovery. */
+int ipcbox_info(struct ipcbox_info *info);
+int ipcbox_check(uint64_t features);
+const char *ipcbox_strerror(int err);
+
+/* Mailbox life cycle. */
+int ipcbox_create(const char *name, uint32_t capacity, uint32_t msg_size_max,
+		  mode_t mode, unsigned int flags);
+int ipcbox_create_anon(uint32_t capacity, uint32_t msg_size_max,
+		       unsigned int flags);
+int ipcbox_open(const char *name, int oflags);
+int ipcbox_unlink(const char *name);
+int ipcbox_stat(int fd, struct ipcbox_stat *st);
+int ipcbox_shutdown(int fd);
+
+/* Sending. */
+int ipcbox_send(int fd, const void *buf, size_t len);
+int ipcbox_send_timeout_ms(int fd, const void *buf, size_t len, int timeout_ms);
+int ipcbox_send_timeout_ns(int fd, const void *buf, size_t len,
+			   int64_t timeout_ns);
+int ipcbox_send_opts(int fd, const void *buf, size_t len,
+		     const struct ipcbox_opts *opts, uint64_t *seq);
+
+/* Receiving. */
+int ipcbox_recv(int fd, void *buf, size_t size);
+int ipcbox_recv_timeout_ms(int fd, void *buf, size_t size, int timeout_ms);
+int ipcbox_recv_timeout_ns(int fd, void *buf, size_t size, int64_t timeout_ns);
+int ipcbox_recv_opts(int fd, void *buf, size_t size,
+		     const struct ipcbox_opts *opts,
+		     struct ipcbox_msg_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBIPCBOX_H */
