@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SEND and RECV ioctls: flags, timeouts, priorities, tags, sequence
+ * numbers, message info, PEEK, filters, SYNC, CACHE and the
+ * size-versioned structs.
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+#define CAP	4
+#define MSZ	128
+
+FIXTURE(mailbox) {
+	int ctl;
+	int fd;
+	int fd2;
+};
+
+FIXTURE_SETUP(mailbox)
+{
+	self->fd = -1;
+	self->fd2 = -1;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->fd = mb_anon(self->ctl, CAP, MSZ);
+	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(mailbox)
+{
+	close_fd(&self->fd);
+	close_fd(&self->fd2);
+	close_fd(&self->ctl);
+}
+
+static void fill(int fd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		mb_send(fd, "f", 1, 0, 0);
+}
+
+TEST_F(mailbox, send_returns_increasing_seq)
+{
+	uint64_t seq[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mb_send_full(self->fd, "s", 1, 0, 0, 0, 0, &seq[i]));
+	EXPECT_LT(seq[0], seq[1]);
+	EXPECT_LT(seq[1], seq[2]);
+}
+
+TEST_F(mailbox, recv_reports_seq_of_send)
+{
+	struct ipcbox_msg_info info;
+	uint64_t seq;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "s", 1, 0, 0, 0, 0, &seq));
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(seq, info.seq);
+}
+
+TEST_F(mailbox, send_unknown_flag_is_einval)
+{
+	EXPECT_EQ(-EINVAL, mb_send(self->fd, "x", 1, 1U << 4, 0));
+	EXPECT_EQ(-EINVAL, mb_send(self->fd, "x", 1, 1U << 31, 0));
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_reserved_nonzero_is_einval)
+{
+	struct ipcbox_send s;
+
+	send_args(&s, "x", 1, 0, 0, 0, 0);
+	s.__reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SEND, &s));
+	send_args(&s, "x", 1, 0, 0, 0, 0);
+	s.__reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SEND, &s));
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_bad_buffer_is_efault_and_queues_nothing)
+{
+	struct ipcbox_stat st;
+
+	EXPECT_EQ(-EFAULT, mb_send(self->fd, (void *)8, 16, 0, 0));
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.sent);
+	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, IPCBOX_IOC_SEND, (void *)8));
+}
+
+TEST_F(mailbox, send_longer_than_msg_size_max_is_emsgsize)
+{
+	char buf[MSZ + 1] = { 0 };
+
+	EXPECT_EQ(-EMSGSIZE, mb_send(self->fd, buf, MSZ + 1, 0, 0));
+	EXPECT_EQ(0, mb_send(self->fd, buf, MSZ, 0, 0));
+}
+
+TEST_F(mailbox, send_zero_length_message_is_delivered)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, buf, 0, 0, 0, 0, 77, NULL));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	EXPECT_EQ(0, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(77, info.tag);
+	EXPECT_EQ(0, info.len);
+}
+
+TEST_F(mailbox, send_priority_32_is_einval)
+{
+	EXPECT_EQ(-EINVAL, mb_send_full(self->fd, "x", 1, 0, 0, IPCBOX_PRIO_MAX, 0, NULL));
+	EXPECT_EQ(0, mb_send_full(self->fd, "x", 1, 0, 0, IPCBOX_PRIO_MAX - 1, 0, NULL));
+}
+
+TEST_F(mailbox, higher_priority_received_first)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "0", 1, 0, 0, 0, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "5", 1, 0, 0, 5, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "31", 2, 0, 0, 31, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "1", 1, 0, 0, 1, 0, NULL));
+	ASSERT_EQ(2, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(31, info.priority);
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(5, info.priority);
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(1, info.priority);
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(0, info.priority);
+}
+
+TEST_F(mailbox, fifo_within_a_priority)
+{
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "a", 1, 0, 0, 3, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "L", 1, 0, 0, 1, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "b", 1, 0, 0, 3, 0, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "c", 1, 0, 0, 3, 0, NULL));
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('a', buf[0]);
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('b', buf[0]);
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('c', buf[0]);
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('L', buf[0]);
+}
+
+TEST_F(mailbox, send_nonblock_on_full_is_eagain)
+{
+	fill(self->fd, CAP);
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(CAP, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_timeout_zero_on_full_is_eagain)
+{
+	fill(self->fd, CAP);
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, 0, 0));
+}
+
+TEST_F(mailbox, send_timeout_on_full_is_etimedout_after_timeout)
+{
+	int64_t t0;
+
+	fill(self->fd, CAP);
+	t0 = now_ns();
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, 0, 100 * NSEC_PER_MSEC));
+	EXPECT_GE(now_ns() - t0, 100 * NSEC_PER_MSEC);
+	EXPECT_LT(now_ns() - t0, 3 * NSEC_PER_SEC);
+	EXPECT_EQ(CAP, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_abstime_on_full_is_etimedout_at_deadline)
+{
+	int64_t deadline;
+
+	fill(self->fd, CAP);
+	deadline = now_ns() + 100 * NSEC_PER_MSEC;
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_SEND_ABSTIME, deadline));
+	EXPECT_GE(now_ns(), deadline);
+	/* a deadline in the past fails at once */
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_SEND_ABSTIME, now_ns() - 1000));
+}
+
+TEST_F(mailbox, send_timeout_succeeds_when_room_appears)
+{
+	struct bg_op op;
+
+	fill(self->fd, CAP);
+	bg_init(&op, BG_RECV, self->fd, 50);
+	ASSERT_EQ(0, bg_start(&op));
+	EXPECT_EQ(0, mb_send(self->fd, "x", 1, 0, 2 * NSEC_PER_SEC));
+	bg_join(&op);
+	EXPECT_EQ(1, op.ret);
+}
+
+TEST_F(mailbox, sync_send_returns_only_once_received)
+{
+	struct bg_op op;
+	int64_t t0 = now_ns();
+
+	bg_init(&op, BG_RECV, self->fd, 150);
+	ASSERT_EQ(0, bg_start(&op));
+	EXPECT_EQ(0, mb_send(self->fd, "sync", 4, IPCBOX_SEND_SYNC, -1));
+	/* the receiver has taken it, so its receive ran and returned */
+	EXPECT_GE(now_ns() - t0, 140 * NSEC_PER_MSEC);
+	EXPECT_NE(0, op.t_start);
+	EXPECT_EQ(0, mb_depth(self->fd));
+	bg_join(&op);
+	EXPECT_EQ(4, op.ret);
+}
+
+TEST_F(mailbox, sync_send_timeout_is_etimedout_and_not_delivered)
+{
+	char buf[MSZ];
+
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC, 50 * NSEC_PER_MSEC));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+TEST_F(mailbox, sync_nonblock_without_receiver_is_eagain)
+{
+	char buf[MSZ];
+
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC | IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+TEST_F(mailbox, cache_send_on_full_parks_and_returns_at_once)
+{
+	struct ipcbox_stat st;
+	int64_t t0;
+
+	fill(self->fd, CAP);
+	t0 = now_ns();
+	EXPECT_EQ(0, mb_send(self->fd, "c", 1, IPCBOX_SEND_CACHE, -1));
+	EXPECT_LT(now_ns() - t0, 2 * NSEC_PER_SEC);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(CAP, st.depth);
+	EXPECT_EQ(1, st.cached);
+}
+
+TEST_F(mailbox, cached_message_enters_queue_when_room_appears)
+{
+	struct ipcbox_stat st;
+	char buf[MSZ];
+	int i;
+
+	fill(self->fd, CAP);
+	ASSERT_EQ(0, mb_send(self->fd, "c", 1, IPCBOX_SEND_CACHE, -1));
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('f', buf[0]);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(CAP, st.depth);
+	EXPECT_EQ(0, st.cached);
+	for (i = 0; i < CAP - 1; i++) {
+		ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+		EXPECT_EQ('f', buf[0]);
+	}
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('c', buf[0]);
+}
+
+TEST_F(mailbox, second_cache_send_while_slot_taken_is_eagain)
+{
+	fill(self->fd, CAP);
+	ASSERT_EQ(0, mb_send(self->fd, "1", 1, IPCBOX_SEND_CACHE, -1));
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "2", 1, IPCBOX_SEND_CACHE, -1));
+}
+
+TEST_F(mailbox, cache_slot_is_per_fd)
+{
+	char name[IPCBOX_NAME_MAX], path[128];
+	struct ipcbox_stat st;
+	int nfd, ofd;
+
+	test_name(name, sizeof(name), "cache");
+	nfd = mb_create(self->ctl, name, 1, 0, 0600, 0);
+	ASSERT_GE(nfd, 0);
+	dev_path(path, sizeof(path), name);
+	ofd = open(path, O_RDWR);
+	mb_unlink(self->ctl, name);
+	ASSERT_GE(ofd, 0);
+	fill(nfd, 1);
+	EXPECT_EQ(0, mb_send(nfd, "1", 1, IPCBOX_SEND_CACHE, -1));
+	EXPECT_EQ(0, mb_send(ofd, "2", 1, IPCBOX_SEND_CACHE, -1));
+	EXPECT_EQ(-EAGAIN, mb_send(ofd, "3", 1, IPCBOX_SEND_CACHE, -1));
+	ASSERT_EQ(0, mb_stat(nfd, &st));
+	EXPECT_EQ(2, st.cached);
+	close(ofd);
+	close(nfd);
+}
+
+TEST_F(mailbox, cache_send_with_room_queues_directly)
+{
+	struct ipcbox_stat st;
+
+	EXPECT_EQ(0, mb_send(self->fd, "c", 1, IPCBOX_SEND_CACHE, -1));
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(0, st.cached);
+	/* the slot is still free */
+	fill(self->fd, CAP - 1);
+	EXPECT_EQ(0, mb_send(self->fd, "d", 1, IPCBOX_SEND_CACHE, -1));
+}
+
+TEST_F(mailbox, recv_returns_length_and_info)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+	int64_t t0, t1;
+
+	t0 = now_ns();
+	ASSERT_EQ(0, mb_send_full(self->fd, "hello", 5, 0, 0, 7, 0xfeedULL << 32, NULL));
+	t1 = now_ns();
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(5, info.len);
+	EXPECT_EQ(7, info.priority);
+	EXPECT_EQ(0xfeedULL << 32, info.tag);
+	EXPECT_GE(info.timestamp_ns, t0);
+	EXPECT_LE(info.timestamp_ns, t1);
+	EXPECT_EQ(getpid(), info.sender_tgid);
+	EXPECT_EQ(test_gettid(), info.sender_tid);
+	EXPECT_EQ(geteuid(), info.sender_uid);
+	EXPECT_EQ(getegid(), info.sender_gid);
+	EXPECT_EQ(0, info.__reserved[0] | info.__reserved[1]);
+}
+
+TEST_F(mailbox, recv_reports_tid_of_sending_thread)
+{
+	struct ipcbox_msg_info info;
+	struct bg_op op;
+	char buf[MSZ];
+
+	bg_send_str(&op, self->fd, 0, "t");
+	ASSERT_EQ(0, bg_start(&op));
+	bg_join(&op);
+	ASSERT_EQ(0, op.ret);
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(getpid(), info.sender_tgid);
+	EXPECT_EQ(op.tid, info.sender_tid);
+	EXPECT_NE(test_gettid(), info.sender_tid);
+}
+
+TEST_F(mailbox, recv_reports_sender_process_id_of_child)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(pid, info.sender_tgid);
+	EXPECT_EQ(pid, info.sender_tid);
+}
+
+TEST_F(mailbox, peek_leaves_message_queued)
+{
+	struct ipcbox_msg_info a, b;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "peek", 4, 0, 0, 2, 9, NULL));
+	ASSERT_EQ(4, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_PEEK, 0, 0, 0, &a));
+	EXPECT_EQ(0, memcmp(buf, "peek", 4));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	ASSERT_EQ(4, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &b));
+	EXPECT_EQ(a.seq, b.seq);
+	EXPECT_EQ(a.tag, b.tag);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, filter_tag_skips_other_tags)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "a", 1, 0, 0, 0, 1, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "b", 1, 0, 0, 0, 2, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "c", 1, 0, 0, 0, 1, NULL));
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_TAG,
+				  0, 0, 2, &info));
+	EXPECT_EQ('b', buf[0]);
+	EXPECT_EQ(2, info.tag);
+	EXPECT_EQ(-EAGAIN, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_TAG,
+					0, 0, 3, &info));
+	EXPECT_EQ(2, mb_depth(self->fd));
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ('a', buf[0]);
+}
+
+TEST_F(mailbox, filter_pid_skips_other_senders)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, mb_send_str(self->fd, "me"));
+	ASSERT_EQ(2, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
+				  0, getpid(), 0, &info));
+	EXPECT_EQ(getpid(), info.sender_tgid);
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
+				  0, pid, 0, &info));
+	EXPECT_EQ(pid, info.sender_tgid);
+}
+
+TEST_F(mailbox, filter_pid_waits_for_that_sender)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+	int64_t t0;
+	pid_t pid;
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "me"));
+	t0 = now_ns();
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sleep_ms(100);
+		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
+	}
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
+				  3 * NSEC_PER_SEC, pid, 0, &info));
+	EXPECT_GE(now_ns() - t0, 90 * NSEC_PER_MSEC);
+	EXPECT_EQ(pid, info.sender_tgid);
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, filter_pid_and_tag_together)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "a", 1, 0, 0, 0, 1, NULL));
+	ASSERT_EQ(0, mb_send_full(self->fd, "b", 1, 0, 0, 0, 2, NULL));
+	EXPECT_EQ(-EAGAIN, mb_recv_full(self->fd, buf, sizeof(buf),
+					IPCBOX_RECV_FILTER_PID | IPCBOX_RECV_FILTER_TAG,
+					0, getpid() + 1, 2, &info));
+	ASSERT_EQ(1, mb_recv_full(self->fd, buf, sizeof(buf),
+				  IPCBOX_RECV_FILTER_PID | IPCBOX_RECV_FILTER_TAG,
+				  0, getpid(), 2, &info));
+	EXPECT_EQ('b', buf[0]);
+}
+
+TEST_F(mailbox, filter_pid_not_positive_is_einval)
+{
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	EXPECT_EQ(-EINVAL, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
+					0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
+					0, -1, 0, NULL));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_nonblock_on_empty_is_eagain)
+{
+	char buf[MSZ];
+
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+TEST_F(mailbox, recv_timeout_is_etimedout_after_timeout)
+{
+	char buf[MSZ];
+	int64_t t0 = now_ns();
+
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), 0, 100 * NSEC_PER_MSEC));
+	EXPECT_GE(now_ns() - t0, 100 * NSEC_PER_MSEC);
+	EXPECT_LT(now_ns() - t0, 3 * NSEC_PER_SEC);
+}
+
+TEST_F(mailbox, recv_abstime_is_etimedout_at_deadline)
+{
+	char buf[MSZ];
+	int64_t deadline = now_ns() + 100 * NSEC_PER_MSEC;
+
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME, deadline));
+	EXPECT_GE(now_ns(), deadline);
+}
+
+TEST_F(mailbox, recv_nonzero_info_on_input_is_einval)
+{
+	struct ipcbox_recv r;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	recv_args(&r, buf, sizeof(buf), 0, 0);
+	r.info.seq = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	recv_args(&r, buf, sizeof(buf), 0, 0);
+	r.info.__reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_reserved_nonzero_is_einval)
+{
+	struct ipcbox_recv r;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	recv_args(&r, buf, sizeof(buf), 0, 0);
+	r.__reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	recv_args(&r, buf, sizeof(buf), 0, 0);
+	r.__reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_unknown_flag_is_einval)
+{
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	EXPECT_EQ(-EINVAL, mb_recv(self->fd, buf, sizeof(buf), 1U << 5, 0));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_small_buffer_is_emsgsize_with_needed_len)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send(self->fd, "0123456789", 10, 0, 0));
+	EXPECT_EQ(-EMSGSIZE, mb_recv_full(self->fd, buf, 4, 0, 0, 0, 0, &info));
+	EXPECT_EQ(10, info.len);
+	EXPECT_EQ(1, mb_depth(self->fd));
+	EXPECT_EQ(10, mb_recv(self->fd, buf, 10, 0, 0));
+}
+
+TEST_F(mailbox, recv_bad_buffer_is_efault_and_message_stays)
+{
+	char buf[MSZ];
+
+	ASSERT_EQ(0, mb_send(self->fd, "0123456789", 10, 0, 0));
+	EXPECT_EQ(-EFAULT, mb_recv(self->fd, (void *)8, sizeof(buf), 0, 0));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	EXPECT_EQ(10, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
+	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, IPCBOX_IOC_RECV, (void *)8));
+}
+
+TEST_F(mailbox, send_larger_struct_with_zero_tail_works)
+{
+	unsigned char buf[IPCBOX_SEND_SIZE_VER0 + 24] = { 0 };
+	struct ipcbox_send *s = (void *)buf;
+
+	send_args(s, "big", 3, 0, 0, 0, 0);
+	EXPECT_EQ(0, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_SEND, sizeof(buf)), buf));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_larger_struct_with_nonzero_tail_is_e2big)
+{
+	unsigned char buf[IPCBOX_SEND_SIZE_VER0 + 24] = { 0 };
+	struct ipcbox_send *s = (void *)buf;
+
+	send_args(s, "big", 3, 0, 0, 0, 0);
+	buf[IPCBOX_SEND_SIZE_VER0 + 5] = 1;
+	EXPECT_EQ(-E2BIG, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_SEND, sizeof(buf)), buf));
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, send_struct_below_ver0_is_einval)
+{
+	struct ipcbox_send s;
+
+	send_args(&s, "x", 1, 0, 0, 0, 0);
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_SEND, 32), &s));
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_larger_struct_with_zero_tail_works)
+{
+	unsigned char buf[IPCBOX_RECV_SIZE_VER0 + 16] = { 0 };
+	struct ipcbox_recv *r = (void *)buf;
+	char data[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "abc"));
+	recv_args(r, data, sizeof(data), 0, 0);
+	EXPECT_EQ(3, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_RECV, sizeof(buf)), buf));
+	EXPECT_EQ(3, r->info.len);
+	EXPECT_EQ(getpid(), r->info.sender_tgid);
+}
+
+TEST_F(mailbox, recv_larger_struct_with_nonzero_tail_is_e2big)
+{
+	unsigned char buf[IPCBOX_RECV_SIZE_VER0 + 16] = { 0 };
+	struct ipcbox_recv *r = (void *)buf;
+	char data[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "abc"));
+	recv_args(r, data, sizeof(data), 0, 0);
+	buf[sizeof(buf) - 1] = 1;
+	EXPECT_EQ(-E2BIG, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_RECV, sizeof(buf)), buf));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_F(mailbox, recv_struct_below_ver0_is_einval)
+{
+	struct ipcbox_recv r;
+	char data[MSZ];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "abc"));
+	recv_args(&r, data, sizeof(data), 0, 0);
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_RECV, 56), &r));
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
+TEST_HARNESS_MAIN
