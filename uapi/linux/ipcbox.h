@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ipcbox: kernel-mediated mailboxes, rendezvous and message queues.
+ *
+ * This header is the whole ABI between ipcbox.ko and user space.
+ *
+ * Every ioctl argument is a struct of fixed-width fields; pointers travel
+ * as __u64. Structs are versioned by size: the size is encoded in the
+ * ioctl number (_IOC_SIZE), the kernel accepts any size from the first
+ * published version (IPCBOX_*_SIZE_VER0) up to one page. Input bytes the
+ * kernel does not know must be zero (E2BIG otherwise), reserved fields
+ * must be zero (EINVAL otherwise), and output is truncated or zero-filled
+ * to the caller's size. New fields are only ever appended.
+ */
+#ifndef _UAPI_LINUX_IPCBOX_H
+#define _UAPI_LINUX_IPCBOX_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define IPCBOX_ABI_VERSION	1
+
+/* Directory of the device nodes and the control node inside it. */
+#define IPCBOX_DEV_DIR		"/dev/ipcbox"
+#define IPCBOX_CONTROL_PATH	"/dev/ipcbox/control"
+
+/* Room for a mailbox name and its terminating NUL: names are 1-63 bytes. */
+#define IPCBOX_NAME_MAX		64
+
+/* Capacity value of an unbounded queue (capped in bytes, never waits). */
+#define IPCBOX_CAPACITY_UNBOUNDED	0xffffffffU
+
+/* Priorities are 0 (lowest) .. IPCBOX_PRIO_MAX - 1; higher is received first. */
+#define IPCBOX_PRIO_MAX		32
+
+/* Timeouts in nanoseconds. */
+#define IPCBOX_TIMEOUT_INFINITE	(-1LL)
+#define IPCBOX_TIMEOUT_NONE	0LL
+
+/* Feature bits reported by IPCBOX_IOC_INFO. */
+#define IPCBOX_FEAT_NAMED	(1ULL << 0)	/* /dev/ipcbox/NAME mailboxes */
+#define IPCBOX_FEAT_ANON	(1ULL << 1)	/* anonymous (fd-only) mailboxes */
+#define IPCBOX_FEAT_RENDEZVOUS	(1ULL << 2)	/* capacity 0 */
+#define IPCBOX_FEAT_UNBOUNDED	(1ULL << 3)	/* IPCBOX_CAPACITY_UNBOUNDED */
+#define IPCBOX_FEAT_SYNC	(1ULL << 4)	/* IPCBOX_SEND_SYNC */
+#define IPCBOX_FEAT_CACHE	(1ULL << 5)	/* IPCBOX_SEND_CACHE */
+#define IPCBOX_FEAT_FILTER	(1ULL << 6)	/* RECV filters on pid and tag */
+#define IPCBOX_FEAT_PEEK	(1ULL << 7)	/* IPCBOX_RECV_PEEK */
+#define IPCBOX_FEAT_SHUTDOWN	(1ULL << 8)	/* IPCBOX_IOC_SHUTDOWN */
+#define IPCBOX_FEAT_FASYNC	(1ULL << 9)	/* O_ASYNC / F_SETOWN (SIGIO) */
+
+/**
+ * struct ipcbox_info - what the loaded module offers (IPCBOX_IOC_INFO)
+ * @abi_version:	IPCBOX_ABI_VERSION of the module.
+ * @__reserved0:	Zero.
+ * @features:		IPCBOX_FEAT_* bits.
+ * @max_mailboxes:	Limit on mailboxes in existence (ENOSPC past it).
+ * @max_per_user:	Limit on mailboxes created by one user (EDQUOT).
+ * @max_msg_size:	Largest message size a mailbox may be created with.
+ * @max_capacity:	Largest bounded capacity.
+ * @max_unbounded_bytes: Bytes an unbounded queue may hold (ENOBUFS past it).
+ * @nr_mailboxes:	Mailboxes in existence now.
+ * @nr_priorities:	Number of priority levels (IPCBOX_PRIO_MAX).
+ * @default_msg_size:	Message size used when CREATE passes 0.
+ * @__reserved:		Zero.
+ */
+struct ipcbox_info {
+	__u32 abi_version;
+	__u32 __reserved0;
+	__u64 features;
+	__u32 max_mailboxes;
+	__u32 max_per_user;
+	__u32 max_msg_size;
+	__u32 max_capacity;
+	__u64 max_unbounded_bytes;
+	__u32 nr_mailboxes;
+	__u32 nr_priorities;
+	__u32 default_msg_size;
+	__u32 __reserved1;
+	__u64 __reserved[3];
+};
+#define IPCBOX_INFO_SIZE_VER0	80
+
+/* CREATE flags. */
+#define IPCBOX_CREATE_CLOEXEC	(1U << 0)	/* FD_CLOEXEC on the new fd */
+#define IPCBOX_CREATE_NONBLOCK	(1U << 1)	/* O_NONBLOCK on the new fd */
+#define IPCBOX_CREATE_FLAGS	(IPCBOX_CREATE_CLOEXEC | IPCBOX_CREATE_NONBLOCK)
+
+/**
+ * struct ipcbox_create - make a mailbox (IPCBOX_IOC_CREATE on the control fd)
+ * @name:	NUL-terminated name; empty for an anonymous mailbox. 1-63 of
+ *		[A-Za-z0-9._-], not starting with '.', not "control".
+ * @capacity:	0 (rendezvous), 1..max_capacity, or IPCBOX_CAPACITY_UNBOUNDED.
+ * @msg_size_max: Largest message; 0 picks the module default.
+ * @mode:	Permission bits (at most 0666) of /dev/ipcbox/NAME, masked by
+ *		the caller's umask. Ignored for anonymous mailboxes.
+ * @flags:	IPCBOX_CREATE_*.
+ * @__reserved:	Zero.
+ *
+ * The ioctl returns a new read-write file descriptor for the mailbox.
+ */
+struct ipcbox_create {
+	char name[IPCBOX_NAME_MAX];
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u32 mode;
+	__u32 flags;
+	__u64 __reserved[4];
+};
+#define IPCBOX_CREATE_SIZE_VER0	112
+
+/**
+ * struct ipcbox_unlink - remove a mailbox name (IPCBOX_IOC_UNLINK)
+ * @name:	NUL-terminated name.
+ * @__reserved:	Zero.
+ */
+struct ipcbox_unlink {
+	char name[IPCBOX_NAME_MAX];
+	__u64 __reserved[2];
+};
+#define IPCBOX_UNLINK_SIZE_VER0	80
+
+/* SEND flags. */
+#define IPCBOX_SEND_NONBLOCK	(1U << 0)	/* never wait: same as timeout 0 */
+#define IPCBOX_SEND_SYNC	(1U << 1)	/* return once a receiver took it */
+#define IPCBOX_SEND_CACHE	(1U << 2)	/* when full, park in the fd's slot */
+#define IPCBOX_SEND_ABSTIME	(1U << 3)	/* timeout_ns is a CLOCK_MONOTONIC time */
+#define IPCBOX_SEND_FLAGS	(IPCBOX_SEND_NONBLOCK | IPCBOX_SEND_SYNC | \
+				 IPCBOX_SEND_CACHE | IPCBOX_SEND_ABSTIME)
+
+/**
+ * struct ipcbox_send - send one message (IPCBOX_IOC_SEND on a mailbox fd)
+ * @buf:	Pointer to the payload.
+ * @len:	Payload length, 0..msg_size_max.
+ * @flags:	IPCBOX_SEND_*.
+ * @timeout_ns:	-1 waits forever, 0 tries once, > 0 waits at most that
+ *		long (CLOCK_MONOTONIC; an absolute time with ABSTIME).
+ * @priority:	0..IPCBOX_PRIO_MAX - 1.
+ * @__reserved0: Zero.
+ * @tag:	Opaque value delivered with the message; RECV can filter on it.
+ * @seq:	Out: the message's sequence number in this mailbox.
+ * @__reserved:	Zero.
+ */
+struct ipcbox_send {
+	__u64 buf;
+	__u32 len;
+	__u32 flags;
+	__s64 timeout_ns;
+	__u32 priority;
+	__u32 __reserved0;
+	__u64 tag;
+	__u64 seq;
+	__u64 __reserved[2];
+};
+#define IPCBOX_SEND_SIZE_VER0	64
+
+/**
+ * struct ipcbox_msg_info - what a receiver learns about a message
+ * @seq:	Sequence number, unique and increasing per mailbox.
+ * @tag:	The sender's tag.
+ * @timestamp_ns: CLOCK_MONOTONIC time the mailbox accepted the message.
+ * @len:	Payload length (also set when RECV fails with EMSGSIZE).
+ * @priority:	The sender's priority.
+ * @sender_tgid: Sender's process id in the receiver's pid namespace,
+ *		0 when the sender is not visible there.
+ * @sender_tid:	Sender's thread id, likewise.
+ * @sender_uid:	Sender's effective uid in the receiver's user namespace
+ *		(the overflow uid when unmapped).
+ * @sender_gid:	Sender's effective gid, likewise.
+ * @__reserved:	Zero.
+ */
+struct ipcbox_msg_info {
+	__u64 seq;
+	__u64 tag;
+	__u64 timestamp_ns;
+	__u32 len;
+	__u32 priority;
+	__s32 sender_tgid;
+	__s32 sender_tid;
+	__u32 sender_uid;
+	__u32 sender_gid;
+	__u64 __reserved[2];
+};
+
+/* RECV flags. */
+#define IPCBOX_RECV_NONBLOCK	(1U << 0)	/* never wait: same as timeout 0 */
+#define IPCBOX_RECV_PEEK	(1U << 1)	/* copy the message, leave it queued */
+#define IPCBOX_RECV_ABSTIME	(1U << 2)	/* timeout_ns is a CLOCK_MONOTONIC time */
+#define IPCBOX_RECV_FILTER_PID	(1U << 3)	/* only messages from filter_pid */
+#define IPCBOX_RECV_FILTER_TAG	(1U << 4)	/* only messages tagged filter_tag */
+#define IPCBOX_RECV_FLAGS	(IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK | \
+				 IPCBOX_RECV_ABSTIME | IPCBOX_RECV_FILTER_PID | \
+				 IPCBOX_RECV_FILTER_TAG)
+
+/**
+ * struct ipcbox_recv - receive one message (IPCBOX_IOC_RECV on a mailbox fd)
+ * @buf:	Pointer to the buffer.
+ * @size:	Buffer size; a larger message fails with EMSGSIZE and stays.
+ * @flags:	IPCBOX_RECV_*.
+ * @timeout_ns:	As in struct ipcbox_send.
+ * @filter_pid:	With FILTER_PID: sender process id (receiver's namespace), > 0.
+ * @__reserved0: Zero.
+ * @filter_tag:	With FILTER_TAG: the tag to match.
+ * @info:	Out: about the received message; input must be zero.
+ * @__reserved:	Zero.
+ *
+ * The ioctl returns the message length.
+ */
+struct ipcbox_recv {
+	__u64 buf;
+	__u32 size;
+	__u32 flags;
+	__s64 timeout_ns;
+	__s32 filter_pid;
+	__u32 __reserved0;
+	__u64 filter_tag;
+	struct ipcbox_msg_info info;
+	__u64 __reserved[2];
+};
+#define IPCBOX_RECV_SIZE_VER0	120
+
+/* STAT flags. */
+#define IPCBOX_STAT_NAMED	(1U << 0)	/* created with a name */
+#define IPCBOX_STAT_UNLINKED	(1U << 1)	/* name removed, fds still open */
+#define IPCBOX_STAT_SHUTDOWN	(1U << 2)	/* no more sends */
+
+/**
+ * struct ipcbox_stat - a mailbox's settings and live counters (IPCBOX_IOC_STAT)
+ * @capacity:	As created.
+ * @msg_size_max: As created (after the default was applied).
+ * @depth:	Messages queued now.
+ * @mode:	Permission bits of the node.
+ * @bytes:	Payload bytes queued now.
+ * @waiting_senders: Tasks blocked in a send.
+ * @waiting_receivers: Tasks blocked in a receive.
+ * @sent:	Messages accepted since creation.
+ * @received:	Messages taken by receivers since creation.
+ * @timeouts:	Sends and receives that timed out.
+ * @uid:	Owner, in the caller's user namespace.
+ * @gid:	Group, in the caller's user namespace.
+ * @flags:	IPCBOX_STAT_*.
+ * @cached:	Messages parked by CACHE sends, waiting for room.
+ * @name:	The name, empty for an anonymous mailbox.
+ * @__reserved:	Zero.
+ */
+struct ipcbox_stat {
+	__u32 capacity;
+	__u32 msg_size_max;
+	__u32 depth;
+	__u32 mode;
+	__u64 bytes;
+	__u32 waiting_senders;
+	__u32 waiting_receivers;
+	__u64 sent;
+	__u64 received;
+	__u64 timeouts;
+	__u32 uid;
+	__u32 gid;
+	__u32 flags;
+	__u32 cached;
+	char name[IPCBOX_NAME_MAX];
+	__u64 __reserved[4];
+};
+#define IPCBOX_STAT_SIZE_VER0	168
+
+#define IPCBOX_IOC_MAGIC	0xb8
+
+/* On /dev/ipcbox/control. */
+#define IPCBOX_IOC_INFO		_IOR(IPCBOX_IOC_MAGIC, 0x00, struct ipcbox_info)
+#define IPCBOX_IOC_CREATE	_IOW(IPCBOX_IOC_MAGIC, 0x01, struct ipcbox_create)
+#define IPCBOX_IOC_UNLINK	_IOW(IPCBOX_IOC_MAGIC, 0x02, struct ipcbox_unlink)
+
+/* On a mailbox fd. */
+#define IPCBOX_IOC_SEND		_IOWR(IPCBOX_IOC_MAGIC, 0x10, struct ipcbox_send)
+#define IPCBOX_IOC_RECV		_IOWR(IPCBOX_IOC_MAGIC, 0x11, struct ipcbox_recv)
+#define IPCBOX_IOC_STAT		_IOR(IPCBOX_IOC_MAGIC, 0x12, struct ipcbox_stat)
+#define IPCBOX_IOC_SHUTDOWN	_IO(IPCBOX_IOC_MAGIC, 0x13)
+
+#endif /* _UAPI_LINUX_IPCBOX_H */
