@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipcbox data plane: the file operations of a mailbox fd, whether it came
+ * from open(2) on /dev/ipcbox/NAME, from CREATE, or over fork or SCM_RIGHTS.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "ipcbox.h"
+
+static int ipcbox_file_alloc(struct ipcbox_mailbox *mb,
+			     struct ipcbox_file **fp)
+{
+	struct ipcbox_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+	f->mb = mb;
+	*fp = f;
+	return 0;
+}
+
+/**
+ * ipcbox_file_create() - a new anonymous-inode file on @mb
+ * @mb:		The mailbox; the file takes its own reference.
+ * @flags:	O_RDWR, optionally O_NONBLOCK.
+ *
+ * Return: the file or an ERR_PTR (-ENOMEM, ...).
+ */
+struct file *ipcbox_file_create(struct ipcbox_mailbox *mb, unsigned int flags)
+{
+	struct ipcbox_file *f;
+	struct file *file;
+	int ret;
+
+	ret = ipcbox_file_alloc(mb, &f);
+	if (ret)
+		return ERR_PTR(ret);
+	ipcbox_mailbox_get(mb);
+	file = anon_inode_getfile("[ipcbox]", &ipcbox_mailbox_fops, f, flags);
+	if (IS_ERR(file)) {
+		ipcbox_mailbox_put(mb);
+		kfree(f);
+		return file;
+	}
+	stream_open(file_inode(file), file);
+	return file;
+}
+
+/* open(2) of /dev/ipcbox/NAME; the VFS has checked the node's mode. */
+static int ipcbox_open(struct inode *inode, struct file *file)
+{
+	struct ipcbox_mailbox *mb;
+	struct ipcbox_file *f;
+	int ret;
+
+	mb = ipcbox_lookup_minor(iminor(inode));
+	if (!mb)
+		return -ENOENT;
+	ret = ipcbox_file_alloc(mb, &f);
+	if (ret) {
+		ipcbox_mailbox_put(mb);
+		return ret;
+	}
+	file->private_data = f;
+	return stream_open(inode, file);
+}
+
+static int ipcbox_release(struct inode *inode, struct file *file)
+{
+	struct ipcbox_file *f = file->private_data;
+
+	ipcbox_file_release_cache(f);
+	ipcbox_mailbox_put(f->mb);
+	kfree(f);
+	return 0;
+}
+
+/* read(2): receive one message; end-of-file once shut down and drained. */
+static ssize_t ipcbox_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	struct ipcbox_recv args = { .timeout_ns = IPCBOX_TIMEOUT_INFINITE };
+	long ret;
+
+	if (file->f_flags & O_NONBLOCK)
+		args.flags |= IPCBOX_RECV_NONBLOCK;
+	ret = ipcbox_recv(file->private_data, buf, count, &args, NULL);
+	return ret == -EPIPE ? 0 : ret;
+}
+
+/* write(2): send one message. An empty write sends nothing, as on a pipe. */
+static ssize_t ipcbox_write(struct file *file, const char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	struct ipcbox_send args = { .timeout_ns = IPCBOX_TIMEOUT_INFINITE };
+	u64 seq;
+	long ret;
+
+	if (!count)
+		return 0;
+	if (file->f_flags & O_NONBLOCK)
+		args.flags |= IPCBOX_SEND_NONBLOCK;
+	ret = ipcbox_send(file->private_data, buf, count, &args, &seq);
+	return ret ? ret : count;
+}
+
+static __poll_t ipcbox_poll(struct file *file, poll_table *wait)
+{
+	struct ipcbox_file *f = file->private_data;
+
+	poll_wait(file, &f->mb->pollq, wait);
+	return ipcbox_poll_mask(f, file->f_mode);
+}
+
+static int ipcbox_fasync(int fd, struct file *file, int on)
+{
+	struct ipcbox_file *f = file->private_data;
+
+	return fasync_helper(fd, file, on, &f->mb->fasync);
+}
+
+static long ipcbox_ioctl_send(struct file *file,
+			      struct ipcbox_send __user *uarg, size_t usize)
+{
+	struct ipcbox_send a;
+	u64 seq;
+	long ret;
+
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (a.__reserved0 || memchr_inv(a.__reserved, 0, sizeof(a.__reserved)))
+		return -EINVAL;
+	/* Make sure the sequence number can be returned before sending. */
+	if (put_user(0, &uarg->seq))
+		return -EFAULT;
+	if (file->f_flags & O_NONBLOCK)
+		a.flags |= IPCBOX_SEND_NONBLOCK;
+	ret = ipcbox_send(file->private_data, u64_to_user_ptr(a.buf), a.len,
+			  &a, &seq);
+	if (ret)
+		return ret;
+	/* Sent: a fault now (another thread unmapped it) cannot undo that. */
+	if (put_user(seq, &uarg->seq))
+		pr_debug("sequence number not returned\n");
+	return 0;
+}
+
+static long ipcbox_ioctl_recv(struct file *file,
+			      struct ipcbox_recv __user *uarg, size_t usize)
+{
+	struct ipcbox_recv a;
+	long ret;
+
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (a.__reserved0 || memchr_inv(a.__reserved, 0, sizeof(a.__reserved)) ||
+	    memchr_inv(&a.info, 0, sizeof(a.info)))
+		return -EINVAL;
+	if (file->f_flags & O_NONBLOCK)
+		a.flags |= IPCBOX_RECV_NONBLOCK;
+	return ipcbox_recv(file->private_data, u64_to_user_ptr(a.buf), a.size,
+			   &a, &uarg->info);
+}
+
+static long ipcbox_ioctl_stat(struct file *file, void __user *uarg,
+			      size_t usize)
+{
+	struct ipcbox_file *f = file->private_data;
+	struct ipcbox_stat st;
+
+	ipcbox_stat(f->mb, &st);
+	return ipcbox_copy_out(uarg, usize, &st, sizeof(st));
+}
+
+static long ipcbox_mailbox_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct ipcbox_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	size_t size = _IOC_SIZE(cmd);
+
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SEND)) {
+		if (size < IPCBOX_SEND_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_send(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_RECV)) {
+		if (size < IPCBOX_RECV_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_recv(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_STAT)) {
+		if (size < IPCBOX_STAT_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_stat(file, uarg, size);
+	}
+	if (cmd == IPCBOX_IOC_SHUTDOWN) {
+		if (!ipcbox_owner_or_capable(f->mb))
+			return -EPERM;
+		ipcbox_shutdown(f->mb);
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+const struct file_operations ipcbox_mailbox_fops = {
+	.owner = THIS_MODULE,
+	.open = ipcbox_open,
+	.release = ipcbox_release,
+	.read = ipcbox_read,
+	.write = ipcbox_write,
+	.poll = ipcbox_poll,
+	.fasync = ipcbox_fasync,
+	.unlocked_ioctl = ipcbox_mailbox_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
