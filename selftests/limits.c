@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module limits under /sys/module/ipcbox/parameters: mailboxes in all
+ * (ENOSPC), per user (EDQUOT), message size, capacity and the byte cap
+ * of unbounded queues (ENOBUFS). Every test restores what it changed.
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+static const char * const params[] = {
+	"max_mailboxes", "max_per_user", "max_msg_size", "max_capacity",
+	"max_unbounded_bytes",
+};
+#define NR_PARAMS	(sizeof(params) / sizeof(params[0]))
+#define NR_FDS		16
+
+FIXTURE(limits) {
+	int ctl;
+	int fds[NR_FDS];
+	unsigned long long saved[NR_PARAMS];
+	bool have_saved;
+};
+
+FIXTURE_SETUP(limits)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FDS; i++)
+		self->fds[i] = -1;
+	self->have_saved = false;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	for (i = 0; i < NR_PARAMS; i++)
+		ASSERT_EQ(0, param_get(params[i], &self->saved[i]))
+			TH_LOG("cannot read parameter #%u", i);
+	self->have_saved = true;
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_FDS; i++)
+		close_fd(&self->fds[i]);
+	if (self->have_saved)
+		for (i = 0; i < NR_PARAMS; i++)
+			if (param_set(params[i], self->saved[i]))
+				TH_LOG("could not restore parameter #%u", i);
+	close_fd(&self->ctl);
+}
+
+TEST_F(limits, parameters_are_root_writable_mode_0644)
+{
+	char path[256];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < NR_PARAMS; i++) {
+		snprintf(path, sizeof(path), SYSFS_PARAMS "/%s", params[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %m", path);
+		EXPECT_EQ(0644, st.st_mode & 0777) TH_LOG("%s", path);
+	}
+}
+
+static int user_sets_param(void *arg)
+{
+	return param_set("max_mailboxes", 1) == -EACCES ? 0 : 1;
+}
+
+TEST_F(limits, unprivileged_user_cannot_change_parameters)
+{
+	EXPECT_EQ(0, run_as_user(user_sets_param, NULL));
+}
+
+TEST_F(limits, info_reflects_changed_parameters)
+{
+	struct ipcbox_info info;
+
+	ASSERT_EQ(0, param_set("max_capacity", 77));
+	ASSERT_EQ(0, param_set("max_msg_size", 1000));
+	ASSERT_EQ(0, ipcbox_get_info(self->ctl, &info));
+	EXPECT_EQ(77, info.max_capacity);
+	EXPECT_EQ(1000, info.max_msg_size);
+}
+
+TEST_F(limits, max_mailboxes_reached_is_enospc)
+{
+	struct ipcbox_info info;
+
+	ASSERT_EQ(0, ipcbox_get_info(self->ctl, &info));
+	ASSERT_EQ(0, param_set("max_mailboxes", info.nr_mailboxes + 2));
+	self->fds[0] = mb_anon(self->ctl, 1, 0);
+	ASSERT_GE(self->fds[0], 0);
+	self->fds[1] = mb_anon(self->ctl, 1, 0);
+	ASSERT_GE(self->fds[1], 0);
+	EXPECT_EQ(-ENOSPC, mb_anon(self->ctl, 1, 0));
+	EXPECT_EQ(-ENOSPC, mb_create(self->ctl, "kst-limit-x", 1, 0, 0600, 0));
+	EXPECT_FALSE(path_exists(IPCBOX_DEV_DIR "/kst-limit-x"));
+	/* freeing one makes room again */
+	close_fd(&self->fds[1]);
+	self->fds[1] = mb_anon(self->ctl, 1, 0);
+	EXPECT_GE(self->fds[1], 0);
+}
+
+static int user_fills_quota(void *arg)
+{
+	int ctl = ctl_open(), fd[3], ret;
+
+	if (ctl < 0)
+		return 200;
+	fd[0] = mb_anon(ctl, 1, 0);
+	fd[1] = mb_anon(ctl, 1, 0);
+	if (fd[0] < 0 || fd[1] < 0)
+		return 201;
+	fd[2] = mb_anon(ctl, 1, 0);
+	if (fd[2] >= 0)
+		return 202;
+	ret = -fd[2];
+	/* freeing one gives the quota back */
+	close(fd[1]);
+	fd[1] = mb_anon(ctl, 1, 0);
+	if (fd[1] < 0)
+		return 203;
+	return ret;
+}
+
+TEST_F(limits, max_per_user_reached_is_edquot)
+{
+	ASSERT_EQ(0, param_set("max_per_user", 2));
+	EXPECT_EQ(EDQUOT, run_as_user(user_fills_quota, NULL));
+}
+
+TEST_F(limits, per_user_quota_is_per_user)
+{
+	int i;
+
+	/* the quota of uid TEST_UID is untouched by root's mailboxes */
+	ASSERT_EQ(0, param_set("max_per_user", 2));
+	for (i = 0; i < 2; i++) {
+		self->fds[i] = mb_anon(self->ctl, 1, 0);
+		if (self->fds[i] < 0)
+			break;
+	}
+	EXPECT_EQ(EDQUOT, run_as_user(user_fills_quota, NULL));
+}
+
+TEST_F(limits, lowered_max_msg_size_refuses_larger_create)
+{
+	ASSERT_EQ(0, param_set("max_msg_size", 512));
+	EXPECT_EQ(-EINVAL, mb_anon(self->ctl, 1, 513));
+	self->fds[0] = mb_anon(self->ctl, 1, 512);
+	EXPECT_GE(self->fds[0], 0);
+}
+
+TEST_F(limits, lowered_max_capacity_refuses_larger_create)
+{
+	ASSERT_EQ(0, param_set("max_capacity", 8));
+	EXPECT_EQ(-EINVAL, mb_anon(self->ctl, 9, 0));
+	self->fds[0] = mb_anon(self->ctl, 8, 0);
+	EXPECT_GE(self->fds[0], 0);
+	/* unbounded is not a count and stays allowed */
+	self->fds[1] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 0);
+	EXPECT_GE(self->fds[1], 0);
+}
+
+TEST_F(limits, existing_mailbox_keeps_its_settings_after_limit_change)
+{
+	struct ipcbox_stat st;
+	char buf[1024] = { 0 };
+
+	self->fds[0] = mb_anon(self->ctl, 4, 1024);
+	ASSERT_GE(self->fds[0], 0);
+	ASSERT_EQ(0, param_set("max_msg_size", 256));
+	EXPECT_EQ(0, mb_send(self->fds[0], buf, 1024, 0, 0));
+	ASSERT_EQ(0, mb_stat(self->fds[0], &st));
+	EXPECT_EQ(1024, st.msg_size_max);
+}
+
+TEST_F(limits, unbounded_sends_never_wait)
+{
+	char buf[64] = { 0 };
+	int64_t t0;
+	int i;
+
+	self->fds[0] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 64);
+	ASSERT_GE(self->fds[0], 0);
+	t0 = now_ns();
+	for (i = 0; i < 2000; i++)
+		ASSERT_EQ(0, mb_send(self->fds[0], buf, 16, 0, -1)) TH_LOG("send %d", i);
+	EXPECT_LT(now_ns() - t0, 20 * NSEC_PER_SEC);
+	EXPECT_EQ(2000, mb_depth(self->fds[0]));
+}
+
+TEST_F(limits, unbounded_past_byte_cap_is_enobufs_and_loses_nothing)
+{
+	struct ipcbox_msg_info info;
+	char buf[100];
+	int64_t t0;
+	int i, n = 0;
+	int ret;
+
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 1000));
+	self->fds[0] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 100);
+	ASSERT_GE(self->fds[0], 0);
+	for (i = 0; i < 20; i++) {
+		memset(buf, i, sizeof(buf));
+		t0 = now_ns();
+		ret = mb_send_full(self->fds[0], buf, 100, 0, -1, 0, i, NULL);
+		if (ret) {
+			EXPECT_EQ(-ENOBUFS, ret);
+			/* at once, not after a wait */
+			EXPECT_LT(now_ns() - t0, 2 * NSEC_PER_SEC);
+			break;
+		}
+		n++;
+	}
+	EXPECT_EQ(10, n);
+	/* all accepted messages come out, in order, intact */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(100, mb_recv_full(self->fds[0], buf, sizeof(buf), 0, 0, 0, 0, &info));
+		EXPECT_EQ(i, info.tag);
+		EXPECT_EQ(i, buf[99]);
+	}
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fds[0], buf, sizeof(buf), 0, 0));
+	/* and room is back */
+	EXPECT_EQ(0, mb_send(self->fds[0], buf, 100, 0, -1));
+}
+
+TEST_F(limits, bounded_mailbox_ignores_unbounded_byte_cap)
+{
+	char buf[100] = { 0 };
+	int i;
+
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 150));
+	self->fds[0] = mb_anon(self->ctl, 4, 100);
+	ASSERT_GE(self->fds[0], 0);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, mb_send(self->fds[0], buf, 100, 0, 0));
+}
+
+TEST_HARNESS_MAIN

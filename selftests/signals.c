@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Signals during a wait: without SA_RESTART the call fails with EINTR and
+ * has had no effect; with SA_RESTART an infinite or ABSTIME wait restarts
+ * transparently (keeping its deadline), while a relative finite timeout
+ * returns EINTR, as epoll_wait does.
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static int set_handler(int flags)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = flags };
+
+	handled = 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
+FIXTURE(signals) {
+	int ctl;
+	int fd;
+	struct bg_op kick;	/* signals the main thread */
+	struct bg_op peer;	/* sends or receives later */
+	bool kick_started;
+	bool peer_started;
+};
+
+FIXTURE_SETUP(signals)
+{
+	self->fd = -1;
+	self->kick_started = false;
+	self->peer_started = false;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->fd = mb_anon(self->ctl, 2, 64);
+	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(signals)
+{
+	if (self->kick_started)
+		bg_join(&self->kick);
+	if (self->peer_started) {
+		if (self->peer.ret == INT_MIN)
+			mb_shutdown(self->fd);
+		bg_join(&self->peer);
+	}
+	close_fd(&self->fd);
+	close_fd(&self->ctl);
+}
+
+/* Signal this thread with SIGUSR1 after delay_ms. */
+static int kick_me(FIXTURE_DATA(signals) *self, long delay_ms)
+{
+	bg_init(&self->kick, BG_SIGNAL, -1, delay_ms);
+	self->kick.target = pthread_self();
+	self->kick.sig = SIGUSR1;
+	self->kick_started = !bg_start(&self->kick);
+	return self->kick_started ? 0 : -1;
+}
+
+TEST_F(signals, recv_interrupted_without_restart_is_eintr_and_consumes_nothing)
+{
+	struct ipcbox_stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(0));
+	/* a message the filtered receive must not take */
+	ASSERT_EQ(0, mb_send_full(self->fd, "keep", 4, 0, 0, 0, 1, NULL));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-EINTR, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_TAG,
+				       -1, 0, 2, NULL));
+	EXPECT_EQ(1, handled);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(0, st.received);
+	EXPECT_EQ(0, st.waiting_receivers);
+}
+
+TEST_F(signals, read_interrupted_without_restart_is_eintr)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(1, handled);
+}
+
+TEST_F(signals, recv_with_sa_restart_and_no_timeout_restarts_and_completes)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, kick_me(self, 80));
+	bg_send_str(&self->peer, self->fd, 200, "late");
+	self->peer_started = !bg_start(&self->peer);
+	ASSERT_TRUE(self->peer_started);
+	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), 0, -1));
+	EXPECT_EQ(1, handled);
+	EXPECT_EQ(0, memcmp(buf, "late", 4));
+}
+
+TEST_F(signals, read_with_sa_restart_restarts_and_completes)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, kick_me(self, 80));
+	bg_send_str(&self->peer, self->fd, 200, "late");
+	self->peer_started = !bg_start(&self->peer);
+	ASSERT_TRUE(self->peer_started);
+	EXPECT_EQ(4, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(1, handled);
+}
+
+TEST_F(signals, recv_with_sa_restart_and_abstime_restarts_and_completes)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, kick_me(self, 80));
+	bg_send_str(&self->peer, self->fd, 200, "late");
+	self->peer_started = !bg_start(&self->peer);
+	ASSERT_TRUE(self->peer_started);
+	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME,
+			     now_ns() + 5 * NSEC_PER_SEC));
+	EXPECT_EQ(1, handled);
+}
+
+TEST_F(signals, restarted_abstime_recv_keeps_its_deadline)
+{
+	char buf[64];
+	int64_t deadline = now_ns() + 300 * NSEC_PER_MSEC;
+
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME, deadline));
+	EXPECT_GE(now_ns(), deadline);
+	/* a restart that started afresh would have run ~100 ms longer */
+	EXPECT_LT(now_ns() - deadline, 2 * NSEC_PER_SEC);
+	EXPECT_EQ(1, handled);
+}
+
+TEST_F(signals, recv_with_relative_timeout_is_eintr_even_with_sa_restart)
+{
+	char buf[64];
+	int64_t t0 = now_ns();
+
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, kick_me(self, 80));
+	EXPECT_EQ(-EINTR, mb_recv(self->fd, buf, sizeof(buf), 0, 2 * NSEC_PER_SEC));
+	EXPECT_LT(now_ns() - t0, 2 * NSEC_PER_SEC);
+	EXPECT_EQ(1, handled);
+}
+
+TEST_F(signals, send_on_full_interrupted_is_eintr_and_queues_nothing)
+{
+	struct ipcbox_stat st;
+
+	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, mb_send_str(self->fd, "1"));
+	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-EINTR, mb_send(self->fd, "3", 1, 0, -1));
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(2, st.depth);
+	EXPECT_EQ(2, st.sent);
+	EXPECT_EQ(0, st.waiting_senders);
+}
+
+TEST_F(signals, send_on_full_with_sa_restart_restarts_and_completes)
+{
+	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, mb_send_str(self->fd, "1"));
+	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
+	ASSERT_EQ(0, kick_me(self, 80));
+	bg_init(&self->peer, BG_RECV, self->fd, 200);
+	self->peer_started = !bg_start(&self->peer);
+	ASSERT_TRUE(self->peer_started);
+	EXPECT_EQ(0, mb_send(self->fd, "3", 1, 0, -1));
+	EXPECT_EQ(1, handled);
+	EXPECT_EQ(2, mb_depth(self->fd));
+}
+
+TEST_F(signals, interrupted_rendezvous_send_never_delivers)
+{
+	int fd = mb_anon(self->ctl, 0, 64);
+	char buf[64];
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-EINTR, mb_send(fd, "x", 1, 0, -1));
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(fd, buf, sizeof(buf), 0, 50 * NSEC_PER_MSEC));
+	close(fd);
+}
+
+TEST_F(signals, interrupted_sync_send_is_withdrawn)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, kick_me(self, 100));
+	EXPECT_EQ(-EINTR, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC, -1));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+TEST_F_SIGNAL(signals, fatal_signal_ends_a_blocked_receive, SIGTERM)
+{
+	char buf[64];
+
+	bg_init(&self->kick, BG_SIGNAL, -1, 50);
+	self->kick.target = pthread_self();
+	self->kick.sig = SIGTERM;
+	ASSERT_EQ(0, bg_start(&self->kick));
+	mb_recv(self->fd, buf, sizeof(buf), 0, -1);
+}
+
+TEST_HARNESS_MAIN
