@@ -7,20 +7,22 @@
 #define _IPCBOX_COMPAT_H
 
 #include <linux/device.h>
-#include <linux/version.h>
 
-/* 6.2 made the devnode() and uevent() callbacks take a const device. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+/*
+ * 6.2 made the devnode() callbacks take a const device. Kbuild probes the
+ * kernel's headers and defines IPCBOX_HAVE_CONST_DEVNODE.
+ */
+#ifdef IPCBOX_HAVE_CONST_DEVNODE
 #define ipcbox_devnode_dev	const struct device
 #else
 #define ipcbox_devnode_dev	struct device
 #endif
 
-/* 6.4 dropped the owner argument of class_create(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define ipcbox_class_create(name)	class_create(name)
-#else
+/* Until 6.4 class_create() was a macro taking the owner module too. */
+#ifdef class_create
 #define ipcbox_class_create(name)	class_create(THIS_MODULE, name)
+#else
+#define ipcbox_class_create(name)	class_create(name)
 #endif
 
 #endif /* _IPCBOX_COMPAT_H */

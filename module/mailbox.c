@@ -682,11 +682,10 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 				ret = -EMSGSIZE;
 				goto out_unlock;
 			}
-			if (peek) {
+			if (peek)
 				refcount_inc(&msg->ref);
-			} else {
+			else
 				ipcbox_take(mb, msg, &ev);
-			}
 			break;
 		}
 		if (mb->shutdown) {

@@ -15,27 +15,49 @@ static struct ipcbox_mailbox *ipcbox_dev_mailbox(struct device *dev)
 	return dev_get_drvdata(dev);
 }
 
-#define IPCBOX_STAT_ATTR(field, fmt)					\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct ipcbox_stat st;						\
-									\
-	ipcbox_stat(ipcbox_dev_mailbox(dev), &st);			\
-	return sysfs_emit(buf, fmt "\n", st.field);			\
-}									\
-static DEVICE_ATTR_RO(field)
+/* A counter or setting read from struct ipcbox_stat. */
+struct ipcbox_stat_attr {
+	struct device_attribute dattr;
+	size_t offset;
+	bool wide;
+	const char *fmt;
+};
 
-IPCBOX_STAT_ATTR(msg_size_max, "%u");
-IPCBOX_STAT_ATTR(depth, "%u");
-IPCBOX_STAT_ATTR(bytes, "%llu");
-IPCBOX_STAT_ATTR(waiting_senders, "%u");
-IPCBOX_STAT_ATTR(waiting_receivers, "%u");
-IPCBOX_STAT_ATTR(sent, "%llu");
-IPCBOX_STAT_ATTR(received, "%llu");
-IPCBOX_STAT_ATTR(timeouts, "%llu");
-IPCBOX_STAT_ATTR(cached, "%u");
-IPCBOX_STAT_ATTR(mode, "%04o");
+static ssize_t ipcbox_stat_show(struct device *dev,
+				struct device_attribute *dattr, char *buf)
+{
+	struct ipcbox_stat_attr *a = container_of(dattr, struct ipcbox_stat_attr,
+						  dattr);
+	struct ipcbox_stat st;
+	const void *field = (const char *)&st + a->offset;
+
+	ipcbox_stat(ipcbox_dev_mailbox(dev), &st);
+	if (a->wide)
+		return sysfs_emit(buf, "%llu\n", *(const u64 *)field);
+	return sysfs_emit(buf, a->fmt, *(const u32 *)field);
+}
+
+#define IPCBOX_STAT_ATTR(_field, _wide, _fmt)				\
+static struct ipcbox_stat_attr ipcbox_attr_##_field = {			\
+	.dattr = {							\
+		.attr = { .name = #_field, .mode = 0444 },		\
+		.show = ipcbox_stat_show,				\
+	},								\
+	.offset = offsetof(struct ipcbox_stat, _field),			\
+	.wide = _wide,							\
+	.fmt = _fmt "\n",						\
+}
+
+IPCBOX_STAT_ATTR(msg_size_max, false, "%u");
+IPCBOX_STAT_ATTR(depth, false, "%u");
+IPCBOX_STAT_ATTR(bytes, true, "%u");
+IPCBOX_STAT_ATTR(waiting_senders, false, "%u");
+IPCBOX_STAT_ATTR(waiting_receivers, false, "%u");
+IPCBOX_STAT_ATTR(sent, true, "%u");
+IPCBOX_STAT_ATTR(received, true, "%u");
+IPCBOX_STAT_ATTR(timeouts, true, "%u");
+IPCBOX_STAT_ATTR(cached, false, "%u");
+IPCBOX_STAT_ATTR(mode, false, "%04o");
 
 /* A number, or "unbounded". */
 static ssize_t capacity_show(struct device *dev, struct device_attribute *attr,
@@ -74,17 +96,17 @@ static DEVICE_ATTR_RO(state);
 
 static struct attribute *ipcbox_mailbox_attrs[] = {
 	&dev_attr_capacity.attr,
-	&dev_attr_msg_size_max.attr,
-	&dev_attr_depth.attr,
-	&dev_attr_bytes.attr,
-	&dev_attr_waiting_senders.attr,
-	&dev_attr_waiting_receivers.attr,
-	&dev_attr_sent.attr,
-	&dev_attr_received.attr,
-	&dev_attr_timeouts.attr,
-	&dev_attr_cached.attr,
+	&ipcbox_attr_msg_size_max.dattr.attr,
+	&ipcbox_attr_depth.dattr.attr,
+	&ipcbox_attr_bytes.dattr.attr,
+	&ipcbox_attr_waiting_senders.dattr.attr,
+	&ipcbox_attr_waiting_receivers.dattr.attr,
+	&ipcbox_attr_sent.dattr.attr,
+	&ipcbox_attr_received.dattr.attr,
+	&ipcbox_attr_timeouts.dattr.attr,
+	&ipcbox_attr_cached.dattr.attr,
 	&dev_attr_owner.attr,
-	&dev_attr_mode.attr,
+	&ipcbox_attr_mode.dattr.attr,
 	&dev_attr_state.attr,
 	NULL,
 };

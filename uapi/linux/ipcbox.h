@@ -15,8 +15,9 @@
 #ifndef _UAPI_LINUX_IPCBOX_H
 #define _UAPI_LINUX_IPCBOX_H
 
-#include <linux/types.h>
+#include <linux/const.h>
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 #define IPCBOX_ABI_VERSION	1
 
@@ -38,16 +39,16 @@
 #define IPCBOX_TIMEOUT_NONE	0LL
 
 /* Feature bits reported by IPCBOX_IOC_INFO. */
-#define IPCBOX_FEAT_NAMED	(1ULL << 0)	/* /dev/ipcbox/NAME mailboxes */
-#define IPCBOX_FEAT_ANON	(1ULL << 1)	/* anonymous (fd-only) mailboxes */
-#define IPCBOX_FEAT_RENDEZVOUS	(1ULL << 2)	/* capacity 0 */
-#define IPCBOX_FEAT_UNBOUNDED	(1ULL << 3)	/* IPCBOX_CAPACITY_UNBOUNDED */
-#define IPCBOX_FEAT_SYNC	(1ULL << 4)	/* IPCBOX_SEND_SYNC */
-#define IPCBOX_FEAT_CACHE	(1ULL << 5)	/* IPCBOX_SEND_CACHE */
-#define IPCBOX_FEAT_FILTER	(1ULL << 6)	/* RECV filters on pid and tag */
-#define IPCBOX_FEAT_PEEK	(1ULL << 7)	/* IPCBOX_RECV_PEEK */
-#define IPCBOX_FEAT_SHUTDOWN	(1ULL << 8)	/* IPCBOX_IOC_SHUTDOWN */
-#define IPCBOX_FEAT_FASYNC	(1ULL << 9)	/* O_ASYNC / F_SETOWN (SIGIO) */
+#define IPCBOX_FEAT_NAMED	_BITULL(0)	/* /dev/ipcbox/NAME mailboxes */
+#define IPCBOX_FEAT_ANON	_BITULL(1)	/* anonymous (fd-only) mailboxes */
+#define IPCBOX_FEAT_RENDEZVOUS	_BITULL(2)	/* capacity 0 */
+#define IPCBOX_FEAT_UNBOUNDED	_BITULL(3)	/* IPCBOX_CAPACITY_UNBOUNDED */
+#define IPCBOX_FEAT_SYNC	_BITULL(4)	/* IPCBOX_SEND_SYNC */
+#define IPCBOX_FEAT_CACHE	_BITULL(5)	/* IPCBOX_SEND_CACHE */
+#define IPCBOX_FEAT_FILTER	_BITULL(6)	/* RECV filters on pid and tag */
+#define IPCBOX_FEAT_PEEK	_BITULL(7)	/* IPCBOX_RECV_PEEK */
+#define IPCBOX_FEAT_SHUTDOWN	_BITULL(8)	/* IPCBOX_IOC_SHUTDOWN */
+#define IPCBOX_FEAT_FASYNC	_BITULL(9)	/* O_ASYNC / F_SETOWN (SIGIO) */
 
 /**
  * struct ipcbox_info - what the loaded module offers (IPCBOX_IOC_INFO)
@@ -79,11 +80,12 @@ struct ipcbox_info {
 	__u32 __reserved1;
 	__u64 __reserved[3];
 };
+
 #define IPCBOX_INFO_SIZE_VER0	80
 
 /* CREATE flags. */
-#define IPCBOX_CREATE_CLOEXEC	(1U << 0)	/* FD_CLOEXEC on the new fd */
-#define IPCBOX_CREATE_NONBLOCK	(1U << 1)	/* O_NONBLOCK on the new fd */
+#define IPCBOX_CREATE_CLOEXEC	_BITUL(0)	/* FD_CLOEXEC on the new fd */
+#define IPCBOX_CREATE_NONBLOCK	_BITUL(1)	/* O_NONBLOCK on the new fd */
 #define IPCBOX_CREATE_FLAGS	(IPCBOX_CREATE_CLOEXEC | IPCBOX_CREATE_NONBLOCK)
 
 /**
@@ -107,6 +109,7 @@ struct ipcbox_create {
 	__u32 flags;
 	__u64 __reserved[4];
 };
+
 #define IPCBOX_CREATE_SIZE_VER0	112
 
 /**
@@ -118,13 +121,14 @@ struct ipcbox_unlink {
 	char name[IPCBOX_NAME_MAX];
 	__u64 __reserved[2];
 };
+
 #define IPCBOX_UNLINK_SIZE_VER0	80
 
 /* SEND flags. */
-#define IPCBOX_SEND_NONBLOCK	(1U << 0)	/* never wait: same as timeout 0 */
-#define IPCBOX_SEND_SYNC	(1U << 1)	/* return once a receiver took it */
-#define IPCBOX_SEND_CACHE	(1U << 2)	/* when full, park in the fd's slot */
-#define IPCBOX_SEND_ABSTIME	(1U << 3)	/* timeout_ns is a CLOCK_MONOTONIC time */
+#define IPCBOX_SEND_NONBLOCK	_BITUL(0)	/* never wait: same as timeout 0 */
+#define IPCBOX_SEND_SYNC	_BITUL(1)	/* return once a receiver took it */
+#define IPCBOX_SEND_CACHE	_BITUL(2)	/* when full, park in the fd's slot */
+#define IPCBOX_SEND_ABSTIME	_BITUL(3)	/* timeout_ns is a CLOCK_MONOTONIC time */
 #define IPCBOX_SEND_FLAGS	(IPCBOX_SEND_NONBLOCK | IPCBOX_SEND_SYNC | \
 				 IPCBOX_SEND_CACHE | IPCBOX_SEND_ABSTIME)
 
@@ -152,6 +156,7 @@ struct ipcbox_send {
 	__u64 seq;
 	__u64 __reserved[2];
 };
+
 #define IPCBOX_SEND_SIZE_VER0	64
 
 /**
@@ -183,11 +188,11 @@ struct ipcbox_msg_info {
 };
 
 /* RECV flags. */
-#define IPCBOX_RECV_NONBLOCK	(1U << 0)	/* never wait: same as timeout 0 */
-#define IPCBOX_RECV_PEEK	(1U << 1)	/* copy the message, leave it queued */
-#define IPCBOX_RECV_ABSTIME	(1U << 2)	/* timeout_ns is a CLOCK_MONOTONIC time */
-#define IPCBOX_RECV_FILTER_PID	(1U << 3)	/* only messages from filter_pid */
-#define IPCBOX_RECV_FILTER_TAG	(1U << 4)	/* only messages tagged filter_tag */
+#define IPCBOX_RECV_NONBLOCK	_BITUL(0)	/* never wait: same as timeout 0 */
+#define IPCBOX_RECV_PEEK	_BITUL(1)	/* copy the message, leave it queued */
+#define IPCBOX_RECV_ABSTIME	_BITUL(2)	/* timeout_ns is a CLOCK_MONOTONIC time */
+#define IPCBOX_RECV_FILTER_PID	_BITUL(3)	/* only messages from filter_pid */
+#define IPCBOX_RECV_FILTER_TAG	_BITUL(4)	/* only messages tagged filter_tag */
 #define IPCBOX_RECV_FLAGS	(IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK | \
 				 IPCBOX_RECV_ABSTIME | IPCBOX_RECV_FILTER_PID | \
 				 IPCBOX_RECV_FILTER_TAG)
@@ -217,12 +222,13 @@ struct ipcbox_recv {
 	struct ipcbox_msg_info info;
 	__u64 __reserved[2];
 };
+
 #define IPCBOX_RECV_SIZE_VER0	120
 
 /* STAT flags. */
-#define IPCBOX_STAT_NAMED	(1U << 0)	/* created with a name */
-#define IPCBOX_STAT_UNLINKED	(1U << 1)	/* name removed, fds still open */
-#define IPCBOX_STAT_SHUTDOWN	(1U << 2)	/* no more sends */
+#define IPCBOX_STAT_NAMED	_BITUL(0)	/* created with a name */
+#define IPCBOX_STAT_UNLINKED	_BITUL(1)	/* name removed, fds still open */
+#define IPCBOX_STAT_SHUTDOWN	_BITUL(2)	/* no more sends */
 
 /**
  * struct ipcbox_stat - a mailbox's settings and live counters (IPCBOX_IOC_STAT)
@@ -261,6 +267,7 @@ struct ipcbox_stat {
 	char name[IPCBOX_NAME_MAX];
 	__u64 __reserved[4];
 };
+
 #define IPCBOX_STAT_SIZE_VER0	168
 
 #define IPCBOX_IOC_MAGIC	0xb8
