@@ -39,6 +39,8 @@ say "# after shutdown the reader drains the mailbox, then gets end of file"
 wait "$reader"
 say "the background cat exited with status $? and printed:"
 sed 's/^/    /' "$out"
+# The last message has no newline of its own: end the line for it.
+[ -z "$(tail -c 1 "$out")" ] || echo
 
 expected=$(printf 'hello\nworld\nsent by ipcboxctl')
 if [ "$(cat "$out")" = "$expected" ]; then

@@ -4,7 +4,8 @@
 # Runs every ipcbox example and checks that it exits 0 (each one checks
 # its own behaviour). TAP on standard output. The examples are looked for
 # in $IPCBOX_EXAMPLES, ../examples beside this script, and
-# /usr/libexec/ipcbox. Each example gets $EXAMPLE_TIMEOUT seconds (60).
+# /usr/libexec/ipcbox. Each example gets $EXAMPLE_TIMEOUT seconds (60);
+# $EXAMPLES overrides the list of examples to run.
 
 here=$(cd "$(dirname "$0")" && pwd)
 dir=
@@ -15,7 +16,7 @@ for d in "${IPCBOX_EXAMPLES:-}" "$here/../examples" /usr/libexec/ipcbox /ipcbox/
 	fi
 done
 limit=${EXAMPLE_TIMEOUT:-60}
-examples="prodcons rendezvous pipe fifo fifo.sh direct mach reqrep"
+examples=${EXAMPLES:-"prodcons rendezvous pipe fifo fifo.sh direct mach reqrep"}
 
 echo "TAP version 13"
 if [ -z "$dir" ]; then
