@@ -365,6 +365,14 @@ static const char *capacity_str(const char *raw)
 	return raw;
 }
 
+/* Numbers align right; owner and mode left, the last without padding. */
+static int col_width(size_t a)
+{
+	if (a == NR_LS_ATTRS - 1)
+		return 0;
+	return a == NR_LS_ATTRS - 2 ? -9 : 9;
+}
+
 /* One table (or JSON array) of mailboxes; @only restricts to names. */
 static int print_table(FILE *f, char **only, int nr_only, bool json,
 		       bool header)
@@ -385,8 +393,7 @@ static int print_table(FILE *f, char **only, int nr_only, bool json,
 	else if (header) {
 		fprintf(f, "%-20s", "NAME");
 		for (a = 0; a < NR_LS_ATTRS; a++)
-			fprintf(f, " %*s", a >= NR_LS_ATTRS - 2 ? -9 : 9,
-				ls_heads[a]);
+			fprintf(f, " %*s", col_width(a), ls_heads[a]);
 		fputc('\n', f);
 	}
 	for (i = 0; i < n; i++) {
@@ -425,7 +432,7 @@ static int print_table(FILE *f, char **only, int nr_only, bool json,
 		}
 		fprintf(f, "%-20s", names[i]);
 		for (a = 0; a < NR_LS_ATTRS; a++)
-			fprintf(f, " %*s", a >= NR_LS_ATTRS - 2 ? -9 : 9,
+			fprintf(f, " %*s", col_width(a),
 				a == 0 ? capacity_str(vals[a]) : vals[a]);
 		fputc('\n', f);
 	}
