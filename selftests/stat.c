@@ -231,6 +231,37 @@ TEST_F(stat, unlinked_and_shutdown_flags)
 	EXPECT_EQ(IPCBOX_STAT_NAMED | IPCBOX_STAT_UNLINKED | IPCBOX_STAT_SHUTDOWN, st.flags);
 }
 
+TEST_F(stat, sysfs_reports_cached_messages_and_state)
+{
+	unsigned long long v;
+	char buf[64];
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "1"));
+	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
+	ASSERT_EQ(0, mb_send(self->fd, "c", 1, IPCBOX_SEND_CACHE, -1));
+	ASSERT_EQ(0, sysfs_attr_u64(self->name, "cached", &v));
+	EXPECT_EQ(1, v);
+	ASSERT_LT(0, sysfs_attr_str(self->name, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("open", buf);
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	ASSERT_LT(0, sysfs_attr_str(self->name, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("shutdown", buf);
+}
+
+TEST_F(stat, sysfs_capacity_of_unbounded_reads_unbounded)
+{
+	char name[IPCBOX_NAME_MAX], buf[64];
+	int fd;
+
+	test_name(name, sizeof(name), "unb");
+	fd = mb_create(self->ctl, name, IPCBOX_CAPACITY_UNBOUNDED, 0, 0600, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_LT(0, sysfs_attr_str(name, "capacity", buf, sizeof(buf)));
+	mb_unlink(self->ctl, name);
+	close(fd);
+	EXPECT_STREQ("unbounded", buf);
+}
+
 TEST_F(stat, bad_pointer_is_efault)
 {
 	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, IPCBOX_IOC_STAT, (void *)8));
