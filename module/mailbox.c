@@ -219,6 +219,7 @@ static void ipcbox_wait_add(struct ipcbox_mailbox *mb, struct ipcbox_waiter *w,
 	__must_hold(&mb->waitq.lock)
 {
 	init_waitqueue_func_entry(&w->wq, ipcbox_wake_fn);
+	w->wq.private = current;
 	w->wq.flags = WQ_FLAG_EXCLUSIVE;
 	w->kind = kind;
 	w->state = state;
@@ -534,28 +535,25 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 	msg->waiter = &w;
 	mb->waiting_senders++;
 	for (;;) {
-		if (dl.nonblock || ipcbox_expired(&dl)) {
-			ret = -ETIMEDOUT;
-		} else {
-			ipcbox_sleep(mb, &dl, &ev);
-			ret = 0;
-		}
-		if (w.state == IPCBOX_WS_DONE) {
-			ret = 0;
-			msg = NULL;
-			break;
-		}
-		if (w.state == IPCBOX_WS_ABORTED) {
-			ret = -EPIPE;
-			break;
-		}
-		if (signal_pending(current)) {
-			ret = ipcbox_interrupted(&dl);
-		} else if (ret || ipcbox_expired(&dl)) {
+		if (dl.nonblock) {
+			ret = -EAGAIN;
+		} else if (ipcbox_expired(&dl)) {
 			ret = -ETIMEDOUT;
 			mb->timeouts++;
 		} else {
-			continue;
+			ipcbox_sleep(mb, &dl, &ev);
+			if (w.state == IPCBOX_WS_DONE) {
+				ret = 0;
+				msg = NULL;
+				break;
+			}
+			if (w.state == IPCBOX_WS_ABORTED) {
+				ret = -EPIPE;
+				break;
+			}
+			if (!signal_pending(current))
+				continue;
+			ret = ipcbox_interrupted(&dl);
 		}
 		ipcbox_withdraw(mb, msg, &ev);
 		break;
