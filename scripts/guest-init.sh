@@ -1,0 +1,163 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the ipcbox test initramfs (busybox). Reads /etc/ipcbox-vm.conf:
+#   MODE=test|shell|demo  TEST_TIMEOUT=<seconds per test binary>
+#   LOAD_MODULE=1|0
+# In test mode, TAP goes to /dev/ttyS1 (the host's tap.log) and the kernel
+# console stays on ttyS0, so the host can tell them apart.
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run /usr/bin /usr/sbin /sbin
+/bin/busybox --install -s /bin
+export PATH=/usr/bin:/usr/sbin:/bin:/sbin
+export LD_LIBRARY_PATH=/usr/lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+export HOME=/root TERM=${TERM:-vt100}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+hostname ipcbox-vm
+ip link set lo up 2>/dev/null
+
+MODE=test
+TEST_TIMEOUT=300
+LOAD_MODULE=1
+[ -r /etc/ipcbox-vm.conf ] && . /etc/ipcbox-vm.conf
+
+off() {
+	sync
+	poweroff -f
+	# Not reached; keep init alive so the kernel does not panic.
+	while :; do sleep 1000; done
+}
+
+load_module() {
+	[ "$LOAD_MODULE" = 1 ] || { echo "# IPCBOX insmod: skipped"; return 0; }
+	if [ ! -e /lib/ipcbox/ipcbox.ko ]; then
+		echo "# IPCBOX insmod: FAIL (no ipcbox.ko in the initramfs)"
+		return 1
+	fi
+	if out=$(insmod /lib/ipcbox/ipcbox.ko 2>&1); then
+		echo "# IPCBOX insmod: ok"
+	else
+		echo "# IPCBOX insmod: FAIL ($out)"
+		return 1
+	fi
+	# devtmpfs creates the nodes asynchronously; give it a moment.
+	i=0
+	while [ ! -e /dev/ipcbox/control ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+unload_module() {
+	[ "$LOAD_MODULE" = 1 ] || return 0
+	grep -q '^ipcbox ' /proc/modules || { echo "# IPCBOX rmmod: FAIL (not loaded)"; return 1; }
+	if out=$(rmmod ipcbox 2>&1); then
+		echo "# IPCBOX rmmod: ok"
+	else
+		echo "# IPCBOX rmmod: FAIL ($out)"
+	fi
+}
+
+run_tests() {
+	cd /selftests || return
+	if [ -s tests.list ]; then
+		list=$(grep -v '^[[:space:]]*#' tests.list | grep -v '^[[:space:]]*$')
+	else
+		list=$(for f in *; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done)
+	fi
+	n=0
+	for t in $list; do n=$((n + 1)); done
+	echo "TAP version 13"
+	echo "1..$n"
+	i=0
+	for t in $list; do
+		i=$((i + 1))
+		echo "# IPCBOX-BEGIN $t"
+		if [ ! -x "./$t" ]; then
+			echo "not ok $i selftests: ipcbox: $t # missing binary"
+			continue
+		fi
+		rm -f /tmp/.rc /tmp/.timedout
+		# Own session per test, so that a timeout or the end of the test
+		# also kills whatever it left running (and holding the pipe).
+		{
+			setsid "./$t" </dev/null 2>&1 &
+			pid=$!
+			(
+				sleep "$TEST_TIMEOUT"
+				touch /tmp/.timedout
+				kill -KILL -"$pid"
+			) </dev/null >/dev/null 2>&1 &
+			wd=$!
+			wait "$pid"
+			echo $? >/tmp/.rc
+			kill "$wd" 2>/dev/null
+			kill -KILL -"$pid" 2>/dev/null
+		} | sed 's/^/# /'
+		rc=$(cat /tmp/.rc 2>/dev/null || echo 255)
+		case $rc in
+		0) echo "ok $i selftests: ipcbox: $t" ;;
+		4) echo "ok $i selftests: ipcbox: $t # SKIP" ;;
+		*) if [ -e /tmp/.timedout ]; then
+			echo "not ok $i selftests: ipcbox: $t # TIMEOUT ${TEST_TIMEOUT}s"
+		   else
+			echo "not ok $i selftests: ipcbox: $t # exit=$rc"
+		   fi ;;
+		esac
+		echo "# IPCBOX-END $t"
+	done
+}
+
+case $MODE in
+shell)
+	load_module
+	echo
+	echo "ipcbox VM ($(uname -r)). Tests are in /selftests, tools in /usr/bin."
+	echo "To leave: type 'poweroff' (or press Ctrl-A then X)."
+	echo
+	setsid cttyhack sh -l
+	off
+	;;
+demo)
+	exec >/dev/ttyS1 2>&1
+	load_module
+	if [ -x /ipcbox/demo.sh ]; then
+		/ipcbox/demo.sh
+	else
+		echo "\$ ls -l /dev/ipcbox/"
+		ls -l /dev/ipcbox/
+		if command -v ipcboxctl >/dev/null; then
+			echo "\$ ipcboxctl info"
+			ipcboxctl info
+		else
+			echo "\$ ipcbox-info"
+			ipcbox-info
+		fi
+	fi
+	echo "# IPCBOX-DEMO-RC $?"
+	unload_module
+	echo "# IPCBOX-DONE"
+	off
+	;;
+*)
+	exec >/dev/ttyS1 2>&1
+	echo "# IPCBOX-BOOTED $(uname -r)"
+	load_module && run_tests
+	unload_module
+	echo "# IPCBOX-TAINT $(cat /proc/sys/kernel/tainted)"
+	echo "# IPCBOX-DMESG-BEGIN"
+	dmesg
+	echo "# IPCBOX-DMESG-END"
+	echo "# IPCBOX-DONE"
+	off
+	;;
+esac

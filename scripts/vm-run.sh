@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one of the cached Debian kernels in QEMU with the ipcbox initramfs,
+# run the selftests (or a shell, or the demo) and judge the result.
+#
+# usage: vm-run.sh -k KERNEL -o OUTDIR [-M test|shell|demo] [-m ipcbox.ko]
+#                  [-t TESTDIR] [-u USERSPACE_DIR] [-x EXTRA]... [-n]
+#                  [-T TEST_TIMEOUT] [-B BOOT_TIMEOUT]
+#   -n  do not load ipcbox.ko (runner self-check)
+#
+# Environment: ACCEL=tcg|kvm (default tcg), IPCBOX_CACHE, VM_MEM (1G),
+# VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary).
+#
+# Test mode leaves in OUTDIR: console.log (kernel console, ttyS0),
+# tap.log (TAP + dmesg dump, ttyS1), initramfs.cpio.gz, result.env
+# (STATUS, PASSED, FAILED, SKIPPED) and reasons.txt. Exit status 0 only
+# when every test passed, the module loaded and unloaded, the guest
+# finished in time and the kernel logged no splat.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
+ACCEL=${ACCEL:-tcg}
+kernel= out= mode=test ko= tests= us= extras=() load=1
+test_timeout=${TEST_TIMEOUT:-300}
+boot_timeout=${BOOT_TIMEOUT:-900}
+while getopts "k:o:M:m:t:u:x:nT:B:" o; do
+	case $o in
+	k) kernel=$OPTARG ;;
+	o) out=$OPTARG ;;
+	M) mode=$OPTARG ;;
+	m) ko=$OPTARG ;;
+	t) tests=$OPTARG ;;
+	u) us=$OPTARG ;;
+	x) extras+=(-x "$OPTARG") ;;
+	n) load=0 ;;
+	T) test_timeout=$OPTARG ;;
+	B) boot_timeout=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+[ -n "$kernel" ] && [ -n "$out" ] || { echo "vm-run: -k KERNEL and -o OUTDIR required" >&2; exit 2; }
+[ -r "$CACHE/kernels.env" ] || { echo "vm-run: $CACHE/kernels.env missing (make deps)" >&2; exit 2; }
+# shellcheck disable=SC1091
+. "$CACHE/kernels.env"
+n=$(echo "$kernel" | tr '.-' '__')
+vv=VMLINUZ_$n kv=KVER_$n
+vmlinuz=${!vv:-}
+[ -n "$vmlinuz" ] && [ -r "$vmlinuz" ] ||
+	{ echo "vm-run: kernel $kernel not prepared (make deps KERNEL=$kernel)" >&2; exit 2; }
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/{console.log,tap.log,result.env,reasons.txt,qemu.log}
+initrd=$out/initramfs.cpio.gz
+args=(-o "$initrd" -c "MODE=$mode" -c "TEST_TIMEOUT=$test_timeout" -c "LOAD_MODULE=$load")
+[ -z "$ko" ] || args+=(-m "$ko")
+[ -z "$tests" ] || args+=(-t "$tests")
+[ -z "$us" ] || args+=(-u "$us")
+"$here/mkinitramfs.sh" "${args[@]}" "${extras[@]}" || exit 2
+
+qemu=(qemu-system-x86_64 -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" -accel "$ACCEL"
+      -kernel "$vmlinuz" -initrd "$initrd" -no-reboot -nodefaults
+      -append "console=ttyS0 panic=-1 oops=panic ignore_loglevel ${VM_APPEND:-}")
+[ "$ACCEL" != kvm ] || qemu+=(-cpu host)
+
+if [ "$mode" = shell ]; then
+	echo "Booting ${!kv} in QEMU ($ACCEL). To leave the VM: type 'poweroff' or press Ctrl-A then X."
+	exec "${qemu[@]}" -nographic -serial mon:stdio -serial "file:$out/tap.log"
+fi
+
+echo "vm-run: booting ${!kv} ($ACCEL, timeout ${boot_timeout}s, logs in $out)"
+start=$(date +%s)
+timeout -k 10 "$boot_timeout" "${qemu[@]}" -display none -monitor none \
+	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
+	</dev/null >"$out/qemu.log" 2>&1 &
+qpid=$!
+# Live progress: the TAP stream up to the dmesg dump, without markers.
+: >>"$out/tap.log"
+tail -n +1 -F --pid=$qpid "$out/tap.log" 2>/dev/null |
+	awk '/^# IPCBOX-DMESG-BEGIN/ { skip = 1 } !skip && !/^# IPCBOX-(BEGIN|END|DONE|DEMO-RC|TAINT)/ { print; fflush() }' &
+tpid=$!
+wait $qpid
+qrc=$?
+wait $tpid 2>/dev/null
+elapsed=$(($(date +%s) - start))
+
+reasons=()
+add() { reasons+=("$*"); }
+
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	add "boot-timeout: guest still running after ${boot_timeout}s, killed"
+elif [ "$qrc" -ne 0 ]; then
+	add "qemu-failed: qemu exited with $qrc (see $out/qemu.log)"
+fi
+grep -q '^# IPCBOX-DONE' "$out/tap.log" || add "unfinished: guest did not reach the end of its run"
+
+if [ "$mode" = demo ]; then
+	rc=$(sed -n 's/^# IPCBOX-DEMO-RC //p' "$out/tap.log")
+	[ "${rc:-1}" = 0 ] || add "demo-failed: demo exited with ${rc:-nothing}"
+fi
+
+# Parse TAP: top level from the guest, harness lines indented by "# ".
+eval "$(awk '
+function fin() {
+	if (!inbin) return
+	if (plan < 0) { if (top_ok) pass++; else fail++ }
+	else if (seen < plan) { fail += plan - seen; printf "R+=(\"missing-results: %s reported %d of %d test cases\")\n", bin, seen, plan }
+	inbin = 0
+}
+/^# IPCBOX-DMESG-BEGIN/ { exit }
+/^1\.\.[0-9]+/ { tplan = substr($0, 4) + 0; next }
+/^# IPCBOX-BEGIN / { bin = $3; inbin = 1; plan = -1; seen = 0; top_ok = 0; next }
+/^(not )?ok [0-9]+ selftests: ipcbox: / {
+	tseen++
+	if ($1 == "ok") top_ok = 1
+	else { top_ok = 0; r = $0; sub(/^not ok [0-9]+ selftests: ipcbox: /, "", r); gsub(/"/, "", r); printf "R+=(\"test-failed: %s\")\n", r }
+	next
+}
+/^# IPCBOX-END / { fin(); next }
+/^# IPCBOX insmod: FAIL/ || /^# IPCBOX rmmod: FAIL/ { r = substr($0, 10); gsub(/"/, "", r); printf "R+=(\"module: %s\")\n", r; next }
+inbin && /^# / {
+	l = substr($0, 3)
+	if (l ~ /^1\.\.[0-9]+/) { if (plan < 0) plan = substr(l, 4) + 0; next }
+	if (l ~ /^ok [0-9]+ /) { seen++; if (l ~ /# [Ss][Kk][Ii][Pp]/) skip++; else pass++; next }
+	if (l ~ /^not ok [0-9]+ /) { seen++; fail++; r = l; gsub(/"/, "", r); printf "R+=(\"test-failed: %s: %s\")\n", bin, r; next }
+}
+END {
+	fin()
+	if (tplan < 0 || tplan == "") tplan = -1
+	printf "PASSED=%d FAILED=%d SKIPPED=%d TPLAN=%d TSEEN=%d\n", pass, fail, skip, tplan, tseen
+}' tplan=-1 "$out/tap.log" | sed 's/^R+=/reasons+=/')"
+
+if [ "$mode" = test ]; then
+	if [ "$TPLAN" -lt 0 ]; then
+		add "missing-results: no TAP plan from the guest"
+	elif [ "$TSEEN" -lt "$TPLAN" ]; then
+		add "missing-results: $TSEEN of $TPLAN test binaries reported"
+	elif [ "$TPLAN" -eq 0 ]; then
+		add "no-tests: the initramfs held no test binaries"
+	fi
+fi
+
+# Kernel splats, from the console and from the dmesg dump.
+splat_re='BUG:|kernel BUG|WARNING:|Oops|general protection|KASAN|UBSAN|possible recursive locking|inconsistent lock state|circular locking|lockdep|sleeping function called|hung task|blocked for more than|Objects remaining|Call Trace|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|kmemleak|list_(add|del) corruption|refcount_t:|double free|use-after-free'
+splats=$( { cat "$out/console.log" 2>/dev/null
+	    sed -n '/^# IPCBOX-DMESG-BEGIN/,/^# IPCBOX-DMESG-END/p' "$out/tap.log"; } |
+	  tr -d '\r' | grep -E "$splat_re" | sed 's/^\[ *[0-9.]*\] //' | sort -u | head -n 20)
+if [ -n "$splats" ]; then
+	while IFS= read -r l; do add "kernel-splat: $l"; done <<<"$splats"
+fi
+taint=$(sed -n 's/^# IPCBOX-TAINT //p' "$out/tap.log" | tr -dc 0-9)
+# D (died), W (warning), B (bad page), L (soft lockup).
+if [ -n "$taint" ] && [ $((taint & (128 | 512 | 32 | 16384))) -ne 0 ]; then
+	add "kernel-taint: tainted=$taint (oops, warning, bad page or lockup)"
+fi
+
+extra=0
+for r in "${reasons[@]}"; do
+	case $r in test-failed:*|missing-results:*" test cases") ;; *) extra=$((extra + 1)) ;; esac
+done
+FAILED=$((FAILED + extra))
+status=PASS
+[ ${#reasons[@]} -eq 0 ] || status=FAIL
+printf '%s\n' "${reasons[@]}" >"$out/reasons.txt"
+cat >"$out/result.env" <<RES
+STATUS=$status
+PASSED=$PASSED
+FAILED=$FAILED
+SKIPPED=$SKIPPED
+RES
+
+echo "vm-run: kernel $kernel (${!kv}): $status: $PASSED passed, $FAILED failed, $SKIPPED skipped (${elapsed}s)"
+if [ "$status" != PASS ]; then
+	for r in "${reasons[@]}"; do echo "vm-run:   $r"; done
+	echo "vm-run: logs: $out/console.log $out/tap.log"
+	exit 1
+fi
+exit 0
