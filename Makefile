@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipcbox: top-level driver. Kbuild builds the module; this Makefile builds
+# it per kernel, builds user space and selftests, and runs everything in
+# QEMU against Debian's kernels. See README.md.
+#
+#   make deps           host packages + kernel images/headers into the cache
+#   make module         ipcbox.ko for each kernel in KERNELS (build/<k>/ipcbox.ko)
+#   make userspace      libipcbox, ipcboxctl, examples (build/userspace)
+#   make selftests      kselftest binaries (build/selftests)
+#   make static-check   W=1, sparse (C=2), checkpatch --strict
+#   make check          all of the above, runner self-check, VM tests per kernel
+#   make vm             interactive shell in the guest with ipcbox loaded
+#   make demo           boot, load, show /dev/ipcbox and the module's INFO
+#   make clean
+#
+# Variables: KERNEL=6.1|6.12|6.12-rt (one kernel) or KERNELS="6.1 6.12"
+# (default); KDIR=/path/to/kernel/build or KVER=x.y.z builds the module
+# against that tree instead (module target only); ACCEL=tcg|kvm;
+# IPCBOX_CACHE (default /var/cache/ipcbox); BOOT_TIMEOUT, TEST_TIMEOUT.
+
+KERNELS		?= 6.1 6.12
+ifneq ($(KERNEL),)
+override KERNELS := $(KERNEL)
+endif
+IPCBOX_CACHE	?= /var/cache/ipcbox
+ACCEL		?= tcg
+BUILD		:= $(CURDIR)/build
+SELFCHECK_KERNEL ?= $(firstword $(KERNELS))
+BOOT_TIMEOUT	?= 900
+TEST_TIMEOUT	?= 300
+
+export IPCBOX_CACHE ACCEL BOOT_TIMEOUT TEST_TIMEOUT
+
+# An explicit kernel tree (e.g. the running kernel's) replaces the matrix
+# for "make module"; nothing from the cache is needed then.
+ifneq ($(KDIR)$(KVER),)
+MODULE_KERNELS	:= local
+MODULE_DEPS	:=
+export KDIR KVER
+else
+MODULE_KERNELS	:= $(KERNELS)
+MODULE_DEPS	:= deps
+endif
+
+kenv		= $(shell $(CURDIR)/scripts/kenv.sh $(1) $(2))
+HAVE_USERSPACE	:= $(wildcard userspace/Makefile)
+HAVE_SELFTESTS	:= $(wildcard selftests/Makefile)
+
+all: module userspace selftests tools
+
+deps:
+	@KERNELS="$(KERNELS)" scripts/deps.sh
+
+module: $(MODULE_DEPS)
+	@set -e; for k in $(MODULE_KERNELS); do \
+		scripts/build-module.sh $$k $(BUILD)/$$k; \
+	done
+
+userspace:
+ifneq ($(HAVE_USERSPACE),)
+	$(MAKE) -C userspace O=$(BUILD)/userspace
+else
+	@echo "userspace: no userspace/Makefile yet, nothing to build"
+endif
+
+selftests: deps
+ifneq ($(HAVE_SELFTESTS),)
+	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INCLUDE=$(call kenv,-,KSFT_INCLUDE)
+else
+	@echo "selftests: no selftests/Makefile yet, nothing to build"
+endif
+
+# Prints the INFO struct in the demo when ipcboxctl is not there.
+tools: $(BUILD)/tools/ipcbox-info
+
+$(BUILD)/tools/ipcbox-info: scripts/ipcbox-info.c uapi/linux/ipcbox.h
+	@mkdir -p $(dir $@)
+	$(CC) -Wall -Wextra -Werror -O2 -Iuapi -o $@ $<
+
+static-check: deps
+	@scripts/static-check.sh $(BUILD) $(KERNELS)
+
+selfcheck: deps
+	@scripts/selfcheck.sh $(SELFCHECK_KERNEL) $(BUILD)
+
+# One VM test run per kernel: vm-test-6.1, vm-test-6.12, vm-test-6.12-rt.
+vm-test: $(addprefix vm-test-,$(KERNELS))
+
+vm-test-%: deps
+	scripts/vm-run.sh -k $* -o $(BUILD)/vm/$* -m $(BUILD)/$*/ipcbox.ko \
+		-t $(BUILD)/selftests -u $(BUILD)/userspace
+
+check:
+	@KERNELS="$(KERNELS)" SELFCHECK_KERNEL="$(SELFCHECK_KERNEL)" \
+		MAKE="$(MAKE)" scripts/check.sh $(BUILD)
+
+VM_KERNEL := $(firstword $(KERNELS))
+
+vm: all
+	@scripts/vm-run.sh -M shell -k $(VM_KERNEL) -o $(BUILD)/vm/$(VM_KERNEL)-shell \
+		-m $(BUILD)/$(VM_KERNEL)/ipcbox.ko -t $(BUILD)/selftests -u $(BUILD)/userspace
+
+demo: all
+	@scripts/vm-run.sh -M demo -k $(VM_KERNEL) -o $(BUILD)/vm/$(VM_KERNEL)-demo \
+		-m $(BUILD)/$(VM_KERNEL)/ipcbox.ko -u $(BUILD)/userspace
+
+clean:
+ifneq ($(HAVE_USERSPACE),)
+	-$(MAKE) -C userspace O=$(BUILD)/userspace clean
+endif
+	rm -rf $(BUILD)
+
+.PHONY: all deps module userspace selftests tools static-check selfcheck \
+	vm-test check vm demo clean

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make check": dependencies, static checks, every build, the runner
+# self-check, then the selftests in QEMU for each kernel in $KERNELS.
+# Always ends with the line "N passed, N failed": harness test cases over
+# all kernels; a failure that is not a test case (a step that failed, a
+# kernel splat, a timeout, a module that would not unload) adds one to
+# the failed count, so a failing run never reads "0 failed".
+
+set -uo pipefail
+
+build=$1
+make=${MAKE:-make}
+kernels=${KERNELS:-6.1 6.12}
+steps_failed=0 passed=0 failed=0 skipped=0
+summary=()
+t0=$(date +%s)
+
+step() {
+	local name=$1
+	shift
+	echo "==> $name"
+	if "$@"; then
+		summary+=("  $name: ok")
+	else
+		summary+=("  $name: FAILED")
+		steps_failed=$((steps_failed + 1))
+		return 1
+	fi
+}
+
+finish() {
+	echo
+	echo "==> summary ($(($(date +%s) - t0))s)"
+	printf '%s\n' "${summary[@]}"
+	echo "$passed passed, $((failed + steps_failed)) failed"
+	[ $((failed + steps_failed)) -eq 0 ]
+	exit
+}
+
+step deps $make --no-print-directory deps KERNELS="$kernels" || finish
+step static-check $make --no-print-directory static-check KERNELS="$kernels"
+step build $make --no-print-directory all KERNELS="$kernels" || finish
+step selfcheck $make --no-print-directory selfcheck KERNELS="$kernels"
+
+for k in $kernels; do
+	echo "==> vm-test $k"
+	rm -f "$build/vm/$k/result.env"
+	$make --no-print-directory "vm-test-$k" KERNELS="$kernels"
+	if [ -r "$build/vm/$k/result.env" ]; then
+		# shellcheck disable=SC1091
+		. "$build/vm/$k/result.env"
+		passed=$((passed + PASSED))
+		failed=$((failed + FAILED))
+		skipped=$((skipped + SKIPPED))
+		summary+=("  vm-test $k: $STATUS ($PASSED passed, $FAILED failed, $SKIPPED skipped; logs in $build/vm/$k/)")
+	else
+		failed=$((failed + 1))
+		summary+=("  vm-test $k: FAILED (no result; see $build/vm/$k/)")
+	fi
+done
+finish
