@@ -124,7 +124,15 @@ struct ipcbox_unlink {
 
 #define IPCBOX_UNLINK_SIZE_VER0	80
 
-/* SEND flags. */
+/*
+ * SEND flags. CACHE and SYNC exclude each other (EINVAL). O_NONBLOCK on
+ * the fd makes every send and receive on it non-blocking, whatever the
+ * timeout. On a rendezvous mailbox a CACHE send parks the message where
+ * receivers see it at once; on a bounded one it enters the queue when
+ * room appears. Either way the fd's slot is free again (POLLOUT) once
+ * the message left it, and a message parked by an fd that is then closed
+ * is still delivered.
+ */
 #define IPCBOX_SEND_NONBLOCK	_BITUL(0)	/* never wait: same as timeout 0 */
 #define IPCBOX_SEND_SYNC	_BITUL(1)	/* return once a receiver took it */
 #define IPCBOX_SEND_CACHE	_BITUL(2)	/* when full, park in the fd's slot */
