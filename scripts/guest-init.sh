@@ -124,6 +124,11 @@ shell)
 	echo "ipcbox VM ($(uname -r)). Tests are in /selftests, tools in /usr/bin."
 	echo "To leave: type 'poweroff' (or press Ctrl-A then X)."
 	echo
+	# No init daemon to signal: make poweroff/reboot act at once.
+	cat >/etc/profile <<-'PROFILE'
+	alias poweroff='sync; poweroff -f' halt='sync; poweroff -f' reboot='sync; poweroff -f'
+	export PS1='ipcbox-vm:\w\$ '
+	PROFILE
 	setsid cttyhack sh -l
 	off
 	;;

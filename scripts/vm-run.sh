@@ -87,6 +87,8 @@ wait $qpid
 qrc=$?
 wait $tpid 2>/dev/null
 elapsed=$(($(date +%s) - start))
+# The guest's tty turned each newline into CR LF.
+sed -i 's/\r$//' "$out/tap.log" "$out/console.log" 2>/dev/null
 
 reasons=()
 add() { reasons+=("$*"); }
@@ -173,7 +175,11 @@ FAILED=$FAILED
 SKIPPED=$SKIPPED
 RES
 
-echo "vm-run: kernel $kernel (${!kv}): $status: $PASSED passed, $FAILED failed, $SKIPPED skipped (${elapsed}s)"
+if [ "$mode" = demo ]; then
+	echo "vm-run: demo on $kernel (${!kv}): $status (${elapsed}s)"
+else
+	echo "vm-run: kernel $kernel (${!kv}): $status: $PASSED passed, $FAILED failed, $SKIPPED skipped (${elapsed}s)"
+fi
 if [ "$status" != PASS ]; then
 	for r in "${reasons[@]}"; do echo "vm-run:   $r"; done
 	echo "vm-run: logs: $out/console.log $out/tap.log"
