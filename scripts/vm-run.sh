@@ -57,6 +57,10 @@ out=$(cd "$out" && pwd)
 rm -f "$out"/{console.log,tap.log,result.env,reasons.txt,qemu.log}
 initrd=$out/initramfs.cpio.gz
 args=(-o "$initrd" -c "MODE=$mode" -c "TEST_TIMEOUT=$test_timeout" -c "LOAD_MODULE=$load")
+if [ -n "$ko" ] && [ ! -f "$ko" ]; then
+	echo "vm-run: warning: $ko not built; the guest will report it missing" >&2
+	ko=
+fi
 [ -z "$ko" ] || args+=(-m "$ko")
 [ -z "$tests" ] || args+=(-t "$tests")
 [ -z "$us" ] || args+=(-u "$us")
