@@ -77,7 +77,7 @@ static int ipcbox_release(struct inode *inode, struct file *file)
 {
 	struct ipcbox_file *f = file->private_data;
 
-	ipcbox_file_release_cache(f);
+	ipcbox_file_release(f);
 	ipcbox_mailbox_put(f->mb);
 	kfree(f);
 	return 0;
@@ -127,6 +127,19 @@ static int ipcbox_fasync(int fd, struct file *file, int on)
 	return fasync_helper(fd, file, on, &f->mb->fasync);
 }
 
+static bool ipcbox_send_reserved(const struct ipcbox_send *a)
+{
+	return a->__reserved0 || memchr_inv(a->__reserved, 0,
+					    sizeof(a->__reserved));
+}
+
+static bool ipcbox_recv_reserved(const struct ipcbox_recv *a)
+{
+	return a->__reserved0 ||
+	       memchr_inv(a->__reserved, 0, sizeof(a->__reserved)) ||
+	       memchr_inv(&a->info, 0, sizeof(a->info));
+}
+
 static long ipcbox_ioctl_send(struct file *file,
 			      struct ipcbox_send __user *uarg, size_t usize)
 {
@@ -139,7 +152,7 @@ static long ipcbox_ioctl_send(struct file *file,
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (a.__reserved0 || memchr_inv(a.__reserved, 0, sizeof(a.__reserved)))
+	if (ipcbox_send_reserved(&a))
 		return -EINVAL;
 	/* Make sure the sequence number can be returned before sending. */
 	if (put_user(0, &uarg->seq))
@@ -167,13 +180,162 @@ static long ipcbox_ioctl_recv(struct file *file,
 		return ret;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (a.__reserved0 || memchr_inv(a.__reserved, 0, sizeof(a.__reserved)) ||
-	    memchr_inv(&a.info, 0, sizeof(a.info)))
+	if (ipcbox_recv_reserved(&a))
 		return -EINVAL;
 	if (file->f_flags & O_NONBLOCK)
 		a.flags |= IPCBOX_RECV_NONBLOCK;
 	return ipcbox_recv(file->private_data, u64_to_user_ptr(a.buf), a.size,
 			   &a, &uarg->info);
+}
+
+static long ipcbox_ioctl_call(struct file *file,
+			      struct ipcbox_call __user *uarg, size_t usize)
+{
+	struct ipcbox_call a;
+	long ret;
+
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (a.__reserved0 || a.__reserved1 ||
+	    memchr_inv(a.__reserved, 0, sizeof(a.__reserved)) ||
+	    memchr_inv(&a.reply_info, 0, sizeof(a.reply_info)))
+		return -EINVAL;
+	return ipcbox_call(file->private_data, &a, &uarg->reply_info);
+}
+
+static long ipcbox_check_reply(struct file *file, const struct ipcbox_reply *r)
+{
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (r->flags || memchr_inv(r->__reserved, 0, sizeof(r->__reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+static long ipcbox_ioctl_reply(struct file *file, void __user *uarg,
+			       size_t usize)
+{
+	struct ipcbox_reply a;
+	long ret;
+
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (!ret)
+		ret = ipcbox_check_reply(file, &a);
+	return ret ? ret : ipcbox_reply(file->private_data, &a);
+}
+
+/* Answer the request in hand, then wait for the next: one system call. */
+static long ipcbox_ioctl_reply_recv(struct file *file,
+				    struct ipcbox_reply_recv __user *uarg,
+				    size_t usize)
+{
+	struct ipcbox_reply_recv a;
+	long ret;
+
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	ret = ipcbox_check_reply(file, &a.reply);
+	if (ret)
+		return ret;
+	if (a.reply_error || a.__reserved0 || ipcbox_recv_reserved(&a.recv))
+		return -EINVAL;
+	if (a.reply.token) {
+		ret = ipcbox_reply(file->private_data, &a.reply);
+		if (put_user((s32)ret, &uarg->reply_error))
+			return -EFAULT;
+	}
+	if (file->f_flags & O_NONBLOCK)
+		a.recv.flags |= IPCBOX_RECV_NONBLOCK;
+	return ipcbox_recv(file->private_data, u64_to_user_ptr(a.recv.buf),
+			   a.recv.size, &a.recv, &uarg->recv.info);
+}
+
+static long ipcbox_batch_get(struct ipcbox_batch *b, void __user *uarg,
+			     size_t usize)
+{
+	long ret;
+
+	ret = copy_struct_from_user(b, sizeof(*b), uarg, usize);
+	if (ret)
+		return ret;
+	if (b->flags || memchr_inv(b->__reserved, 0, sizeof(b->__reserved)) ||
+	    !b->count || b->count > IPCBOX_BATCH_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* SENDV: like sendmmsg(2), the count done, or the first error if none. */
+static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
+			       size_t usize)
+{
+	struct ipcbox_send __user *um;
+	struct ipcbox_batch b;
+	struct ipcbox_send a;
+	u32 i;
+	u64 seq;
+	long ret;
+
+	ret = ipcbox_batch_get(&b, uarg, usize);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	um = u64_to_user_ptr(b.msgs);
+	for (i = 0; i < b.count; i++) {
+		ret = -EFAULT;
+		if (copy_from_user(&a, &um[i], sizeof(a)) ||
+		    put_user(0, &um[i].seq))
+			break;
+		ret = -EINVAL;
+		if (ipcbox_send_reserved(&a))
+			break;
+		if (file->f_flags & O_NONBLOCK)
+			a.flags |= IPCBOX_SEND_NONBLOCK;
+		ret = ipcbox_send(file->private_data, u64_to_user_ptr(a.buf),
+				  a.len, &a, &seq);
+		if (ret)
+			break;
+		if (put_user(seq, &um[i].seq))
+			pr_debug("sequence number not returned\n");
+	}
+	return i ? i : ret;
+}
+
+/* RECVV: the first receive may wait, the others take what is there. */
+static long ipcbox_ioctl_recvv(struct file *file, void __user *uarg,
+			       size_t usize)
+{
+	struct ipcbox_recv __user *um;
+	struct ipcbox_batch b;
+	struct ipcbox_recv a;
+	u32 i;
+	long ret;
+
+	ret = ipcbox_batch_get(&b, uarg, usize);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	um = u64_to_user_ptr(b.msgs);
+	for (i = 0; i < b.count; i++) {
+		ret = -EFAULT;
+		if (copy_from_user(&a, &um[i], sizeof(a)))
+			break;
+		ret = -EINVAL;
+		if (ipcbox_recv_reserved(&a))
+			break;
+		if (i || (file->f_flags & O_NONBLOCK))
+			a.flags |= IPCBOX_RECV_NONBLOCK;
+		ret = ipcbox_recv(file->private_data, u64_to_user_ptr(a.buf),
+				  a.size, &a, &um[i].info);
+		if (ret < 0)
+			break;
+	}
+	return i ? i : ret;
 }
 
 static long ipcbox_ioctl_stat(struct file *file, void __user *uarg,
@@ -207,6 +369,29 @@ static long ipcbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 		if (size < IPCBOX_STAT_SIZE_VER0 || size > PAGE_SIZE)
 			return -EINVAL;
 		return ipcbox_ioctl_stat(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_CALL)) {
+		if (size < IPCBOX_CALL_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_call(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_REPLY)) {
+		if (size < IPCBOX_REPLY_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_reply(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_REPLY_RECV)) {
+		if (size < IPCBOX_REPLY_RECV_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		return ipcbox_ioctl_reply_recv(file, uarg, size);
+	}
+	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SENDV) ||
+	    ipcbox_ioc_match(cmd, IPCBOX_IOC_RECVV)) {
+		if (size < IPCBOX_BATCH_SIZE_VER0 || size > PAGE_SIZE)
+			return -EINVAL;
+		if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SENDV))
+			return ipcbox_ioctl_sendv(file, uarg, size);
+		return ipcbox_ioctl_recvv(file, uarg, size);
 	}
 	if (cmd == IPCBOX_IOC_SHUTDOWN) {
 		if (!ipcbox_owner_or_capable(f->mb))

@@ -51,6 +51,7 @@
 struct ipcbox_user;
 struct ipcbox_waiter;
 struct ipcbox_file;
+struct ipcbox_call_ctx;
 
 /**
  * struct ipcbox_msg - one message, from the sender's copy to the receiver's
@@ -59,6 +60,8 @@ struct ipcbox_file;
  *		or delivered, or NULL (mailbox lock).
  * @cache_owner: The fd whose CACHE slot this message occupies, or NULL
  *		(mailbox lock).
+ * @call:	For a CALL request: the caller's context, else NULL.
+ * @token:	For a CALL request: the token a REPLY must quote, else 0.
  * @tgid:	Sender's process, referenced; translated at receive time.
  * @tid:	Sender's thread, referenced.
  * @uid:	Sender's effective uid.
@@ -77,6 +80,8 @@ struct ipcbox_msg {
 	struct list_head node;
 	struct ipcbox_waiter *waiter;
 	struct ipcbox_file *cache_owner;
+	struct ipcbox_call_ctx *call;
+	u64 token;
 	struct pid *tgid;
 	struct pid *tid;
 	kuid_t uid;
@@ -98,6 +103,7 @@ struct ipcbox_msg {
  * @queue:	Accepted messages, highest priority first, then by @seq.
  * @pending:	Messages that wait for room in a bounded queue, FIFO: those
  *		of blocked senders and those parked by CACHE sends.
+ * @calls:	CALL requests received and not answered yet.
  * @pollq:	poll/epoll/select waiters.
  * @fasync:	SIGIO subscribers.
  * @capacity:	0, 1..max_capacity or IPCBOX_CAPACITY_UNBOUNDED. Constant.
@@ -132,6 +138,7 @@ struct ipcbox_mailbox {
 	wait_queue_head_t waitq;
 	struct list_head queue;
 	struct list_head pending;
+	struct list_head calls;
 	wait_queue_head_t pollq;
 	struct fasync_struct *fasync;
 	u32 capacity;
@@ -208,10 +215,13 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 		 const struct ipcbox_recv *args,
 		 struct ipcbox_msg_info __user *uinfo);
+long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
+		 struct ipcbox_msg_info __user *uinfo);
+long ipcbox_reply(struct ipcbox_file *f, const struct ipcbox_reply *args);
 void ipcbox_shutdown(struct ipcbox_mailbox *mb);
 void ipcbox_stat(struct ipcbox_mailbox *mb, struct ipcbox_stat *st);
 __poll_t ipcbox_poll_mask(struct ipcbox_file *f, fmode_t fmode);
-void ipcbox_file_release_cache(struct ipcbox_file *f);
+void ipcbox_file_release(struct ipcbox_file *f);
 
 /* file.c */
 extern const struct file_operations ipcbox_mailbox_fops;

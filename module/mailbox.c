@@ -20,6 +20,7 @@
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -56,6 +57,7 @@ enum ipcbox_wait_state {
  * @filter_tag:	Receiver: wanted tag.
  * @size:	Receiver: buffer size; larger messages are not handed over.
  * @ns:		Receiver: its pid namespace.
+ * @file:	Receiver: its open file, which a CALL request is bound to.
  *
  * Lives on the blocked task's stack; every field is protected by the
  * mailbox lock.
@@ -71,13 +73,53 @@ struct ipcbox_waiter {
 	u64 filter_tag;
 	size_t size;
 	struct pid_namespace *ns;
+	struct ipcbox_file *file;
 };
 
 /* What a wakeup of @waitq is about; NULL wakes everybody (shutdown). */
 struct ipcbox_wake_key {
 	struct ipcbox_waiter *target;	/* just this waiter */
 	struct ipcbox_msg *msg;		/* else: a new message for receivers */
-	bool taken;			/* out: a receiver took @msg */
+	struct ipcbox_waiter *taker;	/* out: the receiver that took @msg */
+};
+
+enum ipcbox_call_state {
+	IPCBOX_CALL_QUEUED,	/* request not received yet */
+	IPCBOX_CALL_RECEIVED,	/* in @calls, the caller waits */
+	IPCBOX_CALL_ABANDONED,	/* in @calls, the caller gave up */
+	IPCBOX_CALL_REPLIED,	/* @reply is there */
+	IPCBOX_CALL_RESET,	/* the receiving fd closed without a reply */
+	IPCBOX_CALL_SHUTDOWN,	/* the mailbox was shut down first */
+};
+
+/**
+ * struct ipcbox_call_ctx - a CALL in flight
+ * @node:	In the mailbox's @calls while received and not answered.
+ * @server:	The fd that received the request; only it may answer.
+ * @waiter:	The blocked caller, NULL once it gave up.
+ * @reply:	The reply, once there.
+ * @ref:	The caller's reference, and the receiving fd's while the
+ *		request is in @calls.
+ * @state:	IPCBOX_CALL_*.
+ * @reply_size:	The caller's reply buffer size.
+ * @token:	Random, non-zero: what the receiver must quote.
+ * @seq:	The request's sequence number, echoed in the reply's info.
+ * @tag:	The request's tag, likewise.
+ *
+ * Everything is protected by the mailbox lock. A context that holds a
+ * reply is freed only by the caller, outside the lock.
+ */
+struct ipcbox_call_ctx {
+	struct list_head node;
+	struct ipcbox_file *server;
+	struct ipcbox_waiter *waiter;
+	struct ipcbox_msg *reply;
+	refcount_t ref;
+	enum ipcbox_call_state state;
+	u32 reply_size;
+	u64 token;
+	u64 seq;
+	u64 tag;
 };
 
 struct ipcbox_deadline {
@@ -239,7 +281,7 @@ static int ipcbox_wake_fn(wait_queue_entry_t *wq, unsigned int mode,
 	if (w->kind == IPCBOX_WAIT_RECV && key->msg->len <= w->size) {
 		w->msg = key->msg;
 		w->state = IPCBOX_WS_HANDED;
-		key->taken = true;
+		key->taker = w;
 		default_wake_function(wq, mode, wake_flags, NULL);
 		return 1;
 	}
@@ -334,12 +376,51 @@ static void ipcbox_cache_release(struct ipcbox_mailbox *mb,
 	*ev |= EPOLLOUT | EPOLLWRNORM;
 }
 
-/* A receiver has taken @msg: finish the send of whoever waits on it. */
+static void ipcbox_call_put(struct ipcbox_call_ctx *ctx)
+{
+	if (refcount_dec_and_test(&ctx->ref)) {
+		if (ctx->reply)
+			ipcbox_msg_free(ctx->reply);
+		kfree(ctx);
+	}
+}
+
+/* A request was taken by a receiver on @rf: only @rf may answer it now. */
+static void ipcbox_call_received(struct ipcbox_mailbox *mb,
+				 struct ipcbox_msg *msg, struct ipcbox_file *rf)
+	__must_hold(&mb->waitq.lock)
+{
+	struct ipcbox_call_ctx *ctx = msg->call;
+
+	if (!ctx)
+		return;
+	ctx->state = IPCBOX_CALL_RECEIVED;
+	ctx->server = rf;
+	refcount_inc(&ctx->ref);
+	list_add_tail(&ctx->node, &mb->calls);
+}
+
+/* Tell a blocked caller how its call ended and drop the receiver's ref. */
+static void ipcbox_call_end(struct ipcbox_mailbox *mb,
+			    struct ipcbox_call_ctx *ctx,
+			    enum ipcbox_call_state state)
+	__must_hold(&mb->waitq.lock)
+{
+	list_del_init(&ctx->node);
+	ctx->state = state;
+	if (ctx->waiter)
+		ipcbox_wake_waiter(mb, ctx->waiter, ctx->waiter->state);
+	/* The caller, or nobody if it gave up, still holds a reference. */
+	ipcbox_call_put(ctx);
+}
+
+/* A receiver on @rf has taken @msg: finish the send of whoever waits on it. */
 static void ipcbox_delivered(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			     __poll_t *ev)
+			     __poll_t *ev, struct ipcbox_file *rf)
 	__must_hold(&mb->waitq.lock)
 {
 	mb->received++;
+	ipcbox_call_received(mb, msg, rf);
 	if (msg->waiter) {
 		mb->sent++;
 		ipcbox_wake_waiter(mb, msg->waiter, IPCBOX_WS_DONE);
@@ -349,17 +430,18 @@ static void ipcbox_delivered(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 }
 
 /* Give @msg to the first blocked receiver that wants it, if any. */
-static bool ipcbox_handoff(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+static struct ipcbox_waiter *ipcbox_handoff(struct ipcbox_mailbox *mb,
+					    struct ipcbox_msg *msg)
 	__must_hold(&mb->waitq.lock)
 {
 	struct ipcbox_wake_key key = { .msg = msg };
 
 	if (!mb->waiting_receivers)
-		return false;
+		return NULL;
 	__wake_up_locked_sync_key(&mb->waitq, TASK_INTERRUPTIBLE, &key);
-	if (key.taken)
+	if (key.taker)
 		mb->takers--;
-	return key.taken;
+	return key.taker;
 }
 
 /*
@@ -369,15 +451,16 @@ static bool ipcbox_handoff(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
 	__must_hold(&mb->waitq.lock)
 {
+	struct ipcbox_waiter *w, *taker;
 	struct ipcbox_msg *msg;
-	struct ipcbox_waiter *w;
 
 	while (mb->nr_pending && mb->depth < mb->capacity) {
 		msg = list_first_entry(&mb->pending, struct ipcbox_msg, node);
 		list_del(&msg->node);
 		mb->nr_pending--;
-		if (ipcbox_handoff(mb, msg)) {
-			ipcbox_delivered(mb, msg, ev);
+		taker = ipcbox_handoff(mb, msg);
+		if (taker) {
+			ipcbox_delivered(mb, msg, ev, taker->file);
 			continue;
 		}
 		ipcbox_queue_insert(mb, msg);
@@ -394,9 +477,9 @@ static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
 	}
 }
 
-/* Take @msg out of @queue or @pending for a receiver. */
+/* Take @msg out of @queue or @pending for a receiver on @rf. */
 static void ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			__poll_t *ev)
+			__poll_t *ev, struct ipcbox_file *rf)
 	__must_hold(&mb->waitq.lock)
 {
 	list_del(&msg->node);
@@ -407,7 +490,7 @@ static void ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 		mb->bytes -= msg->len;
 		*ev |= EPOLLOUT | EPOLLWRNORM;
 	}
-	ipcbox_delivered(mb, msg, ev);
+	ipcbox_delivered(mb, msg, ev, rf);
 	if (!msg->pending)
 		ipcbox_refill(mb, ev);
 }
@@ -445,6 +528,8 @@ static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len)
 	}
 	msg->waiter = NULL;
 	msg->cache_owner = NULL;
+	msg->call = NULL;
+	msg->token = 0;
 	msg->tgid = get_pid(task_tgid(current));
 	msg->tid = get_pid(task_pid(current));
 	msg->uid = current_euid();
@@ -634,7 +719,7 @@ static struct ipcbox_msg *ipcbox_find(struct ipcbox_mailbox *mb,
 }
 
 static void ipcbox_fill_info(const struct ipcbox_msg *msg,
-			     struct ipcbox_msg_info *info)
+			     struct ipcbox_msg_info *info, bool peek)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct user_namespace *user_ns = current_user_ns();
@@ -649,18 +734,41 @@ static void ipcbox_fill_info(const struct ipcbox_msg *msg,
 	info->sender_tid = pid_nr_ns(msg->tid, ns);
 	info->sender_uid = from_kuid_munged(user_ns, msg->uid);
 	info->sender_gid = from_kgid_munged(user_ns, msg->gid);
+	if (!peek)
+		info->token = msg->token;
 }
 
 /* The copy to a receiver failed: put the message back where it was. */
 static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 {
+	struct ipcbox_call_ctx *ctx = msg->call;
 	__poll_t ev = EPOLLIN | EPOLLRDNORM;
+	struct ipcbox_waiter *taker;
 
 	ipcbox_lock(mb);
 	mb->received--;
-	if (ipcbox_handoff(mb, msg)) {
+	if (ctx && ctx->state == IPCBOX_CALL_RECEIVED) {
+		/* The request is not received after all: unbind it. */
+		list_del_init(&ctx->node);
+		ctx->server = NULL;
+		ctx->state = IPCBOX_CALL_QUEUED;
+		refcount_dec(&ctx->ref);
+	} else if (ctx) {
+		/* Nobody waits for an answer any more. */
+		if (ctx->state == IPCBOX_CALL_ABANDONED)
+			list_del_init(&ctx->node);
+		else
+			ctx = NULL;	/* ended: the caller was told */
+		ipcbox_unlock(mb);
+		if (ctx)
+			ipcbox_call_put(ctx);
+		ipcbox_msg_free(msg);
+		return;
+	}
+	taker = ipcbox_handoff(mb, msg);
+	if (taker) {
 		mb->received++;
-		msg = NULL;
+		ipcbox_call_received(mb, msg, taker->file);
 	} else {
 		ipcbox_queue_insert(mb, msg);
 	}
@@ -722,7 +830,7 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 			if (peek)
 				refcount_inc(&msg->ref);
 			else
-				ipcbox_take(mb, msg, &ev);
+				ipcbox_take(mb, msg, &ev, f);
 			break;
 		}
 		if (mb->shutdown) {
@@ -747,6 +855,7 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 		w.filter_tag = args->filter_tag;
 		w.size = size;
 		w.ns = ns;
+		w.file = f;
 		mb->waiting_receivers++;
 		if (!peek) {
 			mb->takers++;
@@ -770,7 +879,7 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 
-	ipcbox_fill_info(msg, &info);
+	ipcbox_fill_info(msg, &info, peek);
 	if (copy_to_user(buf, msg->data, msg->len) ||
 	    (uinfo && copy_to_user(uinfo, &info, sizeof(info)))) {
 		if (peek)
@@ -796,6 +905,209 @@ out_unlock:
 }
 
 /**
+ * ipcbox_call() - send a request and wait for its reply
+ * @f:		The caller's open file.
+ * @args:	The request, the reply buffer, timeout (reserved fields and
+ *		reply_info already checked).
+ * @uinfo:	Out: about the reply.
+ *
+ * The request travels like a SYNC send. Once a receiver took it, a timeout
+ * or signal abandons it (a later REPLY gets -ECANCELED) instead of taking
+ * it back.
+ *
+ * Return: the reply's length, or -EINVAL, -EMSGSIZE, -ENOMEM, -EFAULT,
+ * -EPIPE (shut down before the reply), -ECONNRESET (the receiving fd
+ * closed without replying), -ETIMEDOUT, -EINTR or -ERESTARTSYS.
+ */
+long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
+		 struct ipcbox_msg_info __user *uinfo)
+{
+	struct ipcbox_mailbox *mb = f->mb;
+	struct ipcbox_msg *msg, *reply = NULL;
+	struct ipcbox_msg_info info;
+	struct ipcbox_call_ctx *ctx;
+	struct ipcbox_waiter *taker;
+	struct ipcbox_deadline dl;
+	struct ipcbox_waiter w;
+	bool withdrawn = false;
+	__poll_t ev = 0;
+	long ret;
+
+	if ((args->flags & ~IPCBOX_CALL_FLAGS) || args->timeout_ns == 0 ||
+	    args->priority >= IPCBOX_PRIO_MAX)
+		return -EINVAL;
+	if (args->len > mb->msg_size_max)
+		return -EMSGSIZE;
+	ret = ipcbox_deadline_init(&dl, args->timeout_ns,
+				   args->flags & IPCBOX_CALL_ABSTIME, false);
+	if (ret)
+		return ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&ctx->node);
+	refcount_set(&ctx->ref, 1);
+	ctx->state = IPCBOX_CALL_QUEUED;
+	ctx->reply_size = args->reply_size;
+	ctx->token = get_random_u64() | 1;
+	ctx->tag = args->tag;
+	msg = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len);
+	if (IS_ERR(msg)) {
+		kfree(ctx);
+		return PTR_ERR(msg);
+	}
+	msg->prio = args->priority;
+	msg->tag = args->tag;
+	msg->call = ctx;
+	msg->token = ctx->token;
+	msg->timestamp = ktime_get_ns();
+
+	ipcbox_lock(mb);
+	if (mb->shutdown) {
+		ipcbox_unlock(mb);
+		ipcbox_msg_free(msg);
+		kfree(ctx);
+		return -EPIPE;
+	}
+	msg->seq = mb->next_seq++;
+	ctx->seq = msg->seq;
+	ipcbox_wait_add(mb, &w, IPCBOX_WAIT_SEND, IPCBOX_WS_QUEUED);
+	w.sync = true;
+	w.msg = msg;
+	ctx->waiter = &w;
+	mb->waiting_senders++;
+	taker = ipcbox_handoff(mb, msg);
+	if (taker) {
+		mb->sent++;
+		mb->received++;
+		ipcbox_call_received(mb, msg, taker->file);
+		w.state = IPCBOX_WS_DONE;
+	} else if (ipcbox_unbounded(mb) || mb->capacity == 0 ||
+		   (!mb->nr_pending && mb->depth < mb->capacity)) {
+		ipcbox_queue_insert(mb, msg);
+		ev |= EPOLLIN | EPOLLRDNORM;
+		msg->waiter = &w;
+	} else {
+		msg->pending = true;
+		list_add_tail(&msg->node, &mb->pending);
+		mb->nr_pending++;
+		msg->waiter = &w;
+		w.state = IPCBOX_WS_PENDING;
+	}
+
+	for (;;) {
+		if (ctx->state == IPCBOX_CALL_REPLIED) {
+			reply = ctx->reply;
+			ctx->reply = NULL;
+			ret = 0;
+			break;
+		}
+		if (ctx->state == IPCBOX_CALL_RESET) {
+			ret = -ECONNRESET;
+			break;
+		}
+		if (ctx->state == IPCBOX_CALL_SHUTDOWN ||
+		    w.state == IPCBOX_WS_ABORTED) {
+			withdrawn = w.state == IPCBOX_WS_ABORTED;
+			ret = -EPIPE;
+			break;
+		}
+		if (ipcbox_expired(&dl)) {
+			ret = -ETIMEDOUT;
+			mb->timeouts++;
+		} else {
+			ipcbox_sleep(mb, &dl, &ev);
+			if (!signal_pending(current))
+				continue;
+			ret = ipcbox_interrupted(&dl);
+		}
+		if (ctx->state == IPCBOX_CALL_QUEUED) {
+			ipcbox_withdraw(mb, msg, &ev);
+			withdrawn = true;
+		} else {
+			ctx->state = IPCBOX_CALL_ABANDONED;
+		}
+		break;
+	}
+	ctx->waiter = NULL;
+	list_del_init(&w.wq.entry);
+	mb->waiting_senders--;
+	ipcbox_unlock(mb);
+	ipcbox_notify(mb, ev);
+
+	if (withdrawn)
+		ipcbox_msg_free(msg);
+	ipcbox_call_put(ctx);
+	if (!reply)
+		return ret;
+
+	ipcbox_fill_info(reply, &info, true);
+	if (copy_to_user(u64_to_user_ptr(args->reply_buf), reply->data,
+			 reply->len) ||
+	    copy_to_user(uinfo, &info, sizeof(info)))
+		ret = -EFAULT;
+	else
+		ret = reply->len;
+	ipcbox_msg_free(reply);
+	return ret;
+}
+
+/**
+ * ipcbox_reply() - answer a request received on @f
+ * @f:		The fd that received the request.
+ * @args:	Token and reply payload (flags and reserved fields checked).
+ *
+ * Return: 0, or -ENOENT (no open request with that token on @f),
+ * -ECANCELED (the caller gave up), -EMSGSIZE (larger than the caller's
+ * buffer; the request stays open), -ENOMEM or -EFAULT.
+ */
+long ipcbox_reply(struct ipcbox_file *f, const struct ipcbox_reply *args)
+{
+	struct ipcbox_mailbox *mb = f->mb;
+	struct ipcbox_call_ctx *ctx, *found = NULL;
+	struct ipcbox_msg *reply;
+	long ret;
+
+	if (!args->token)
+		return -ENOENT;
+	if (args->len > mb->msg_size_max)
+		return -EMSGSIZE;
+	reply = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len);
+	if (IS_ERR(reply))
+		return PTR_ERR(reply);
+	reply->timestamp = ktime_get_ns();
+
+	ipcbox_lock(mb);
+	list_for_each_entry(ctx, &mb->calls, node) {
+		if (ctx->token == args->token && ctx->server == f) {
+			found = ctx;
+			break;
+		}
+	}
+	if (!found) {
+		ret = -ENOENT;
+	} else if (found->state == IPCBOX_CALL_ABANDONED) {
+		list_del_init(&found->node);
+		ipcbox_call_put(found);	/* the last reference, no reply */
+		ret = -ECANCELED;
+	} else if (args->len > found->reply_size) {
+		ret = -EMSGSIZE;
+	} else {
+		reply->seq = found->seq;
+		reply->tag = found->tag;
+		found->reply = reply;
+		reply = NULL;
+		ipcbox_call_end(mb, found, IPCBOX_CALL_REPLIED);
+		ret = 0;
+	}
+	ipcbox_unlock(mb);
+	if (reply)
+		ipcbox_msg_free(reply);
+	return ret;
+}
+
+/**
  * ipcbox_shutdown() - refuse further sends and wake everybody
  * @mb:		The mailbox.
  *
@@ -805,6 +1117,7 @@ out_unlock:
  */
 void ipcbox_shutdown(struct ipcbox_mailbox *mb)
 {
+	struct ipcbox_call_ctx *ctx, *ctmp;
 	struct ipcbox_msg *msg, *tmp;
 	__poll_t ev = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
 		      EPOLLHUP | EPOLLRDHUP | EPOLLERR;
@@ -824,6 +1137,9 @@ void ipcbox_shutdown(struct ipcbox_mailbox *mb)
 		msg->waiter->state = IPCBOX_WS_ABORTED;
 		msg->waiter = NULL;
 	}
+	list_for_each_entry_safe(ctx, ctmp, &mb->calls, node)
+		if (ctx->state == IPCBOX_CALL_RECEIVED)
+			ipcbox_call_end(mb, ctx, IPCBOX_CALL_SHUTDOWN);
 	list_for_each_entry_safe(msg, tmp, &mb->pending, node) {
 		list_del(&msg->node);
 		mb->nr_pending--;
@@ -898,16 +1214,30 @@ __poll_t ipcbox_poll_mask(struct ipcbox_file *f, fmode_t fmode)
 	return mask;
 }
 
-/* The fd closes: a message in its CACHE slot stays, without an owner. */
-void ipcbox_file_release_cache(struct ipcbox_file *f)
+/*
+ * The fd closes: a message in its CACHE slot stays, without an owner;
+ * callers whose requests it received and did not answer learn at once.
+ */
+void ipcbox_file_release(struct ipcbox_file *f)
 {
 	struct ipcbox_mailbox *mb = f->mb;
+	struct ipcbox_call_ctx *ctx, *tmp;
 
 	ipcbox_lock(mb);
 	if (f->cached) {
 		f->cached->cache_owner = NULL;
 		f->cached = NULL;
 		mb->nr_cached--;
+	}
+	list_for_each_entry_safe(ctx, tmp, &mb->calls, node) {
+		if (ctx->server != f)
+			continue;
+		if (ctx->state == IPCBOX_CALL_ABANDONED) {
+			list_del_init(&ctx->node);
+			ipcbox_call_put(ctx);	/* no reply: kfree only */
+		} else {
+			ipcbox_call_end(mb, ctx, IPCBOX_CALL_RESET);
+		}
 	}
 	ipcbox_unlock(mb);
 }
@@ -923,6 +1253,7 @@ struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 	init_waitqueue_head(&mb->waitq);
 	INIT_LIST_HEAD(&mb->queue);
 	INIT_LIST_HEAD(&mb->pending);
+	INIT_LIST_HEAD(&mb->calls);
 	init_waitqueue_head(&mb->pollq);
 	INIT_LIST_HEAD(&mb->list);
 	mb->capacity = capacity;

@@ -59,7 +59,8 @@ MODULE_PARM_DESC(max_unbounded_bytes,
 			 IPCBOX_FEAT_RENDEZVOUS | IPCBOX_FEAT_UNBOUNDED | \
 			 IPCBOX_FEAT_SYNC | IPCBOX_FEAT_CACHE | \
 			 IPCBOX_FEAT_FILTER | IPCBOX_FEAT_PEEK | \
-			 IPCBOX_FEAT_SHUTDOWN | IPCBOX_FEAT_FASYNC)
+			 IPCBOX_FEAT_SHUTDOWN | IPCBOX_FEAT_FASYNC | \
+			 IPCBOX_FEAT_CALL | IPCBOX_FEAT_BATCH)
 
 /* Mailboxes one user owns, for max_per_user (ipcbox_mutex). */
 struct ipcbox_user {

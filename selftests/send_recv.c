@@ -337,7 +337,7 @@ TEST_F(mailbox, recv_returns_length_and_info)
 	EXPECT_EQ(test_gettid(), info.sender_tid);
 	EXPECT_EQ(geteuid(), info.sender_uid);
 	EXPECT_EQ(getegid(), info.sender_gid);
-	EXPECT_EQ(0, info.__reserved[0] | info.__reserved[1]);
+	EXPECT_EQ(0, info.token | info.__reserved0);
 }
 
 TEST_F(mailbox, recv_reports_tid_of_sending_thread)
@@ -512,7 +512,7 @@ TEST_F(mailbox, recv_nonzero_info_on_input_is_einval)
 	r.info.seq = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
 	recv_args(&r, buf, sizeof(buf), 0, 0);
-	r.info.__reserved[1] = 1;
+	r.info.__reserved0 = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
 	EXPECT_EQ(1, mb_depth(self->fd));
 }

@@ -49,6 +49,8 @@
 #define IPCBOX_FEAT_PEEK	_BITULL(7)	/* IPCBOX_RECV_PEEK */
 #define IPCBOX_FEAT_SHUTDOWN	_BITULL(8)	/* IPCBOX_IOC_SHUTDOWN */
 #define IPCBOX_FEAT_FASYNC	_BITULL(9)	/* O_ASYNC / F_SETOWN (SIGIO) */
+#define IPCBOX_FEAT_CALL	_BITULL(10)	/* CALL, REPLY, REPLY_RECV */
+#define IPCBOX_FEAT_BATCH	_BITULL(11)	/* SENDV, RECVV */
 
 /**
  * struct ipcbox_info - what the loaded module offers (IPCBOX_IOC_INFO)
@@ -180,7 +182,10 @@ struct ipcbox_send {
  * @sender_uid:	Sender's effective uid in the receiver's user namespace
  *		(the overflow uid when unmapped).
  * @sender_gid:	Sender's effective gid, likewise.
- * @__reserved:	Zero.
+ * @token:	Non-zero when the message is a request made with
+ *		IPCBOX_IOC_CALL: answer it with IPCBOX_IOC_REPLY on the fd
+ *		that received it. Zero otherwise and for PEEK.
+ * @__reserved0: Zero.
  */
 struct ipcbox_msg_info {
 	__u64 seq;
@@ -192,7 +197,8 @@ struct ipcbox_msg_info {
 	__s32 sender_tid;
 	__u32 sender_uid;
 	__u32 sender_gid;
-	__u64 __reserved[2];
+	__u64 token;
+	__u64 __reserved0;
 };
 
 /* RECV flags. */
@@ -278,6 +284,118 @@ struct ipcbox_stat {
 
 #define IPCBOX_STAT_SIZE_VER0	168
 
+/* CALL flags. */
+#define IPCBOX_CALL_ABSTIME	_BITUL(0)	/* timeout_ns is a CLOCK_MONOTONIC time */
+#define IPCBOX_CALL_FLAGS	IPCBOX_CALL_ABSTIME
+
+/**
+ * struct ipcbox_call - send a request and wait for its reply (IPCBOX_IOC_CALL)
+ * @buf:	Request payload.
+ * @len:	Its length, 0..msg_size_max.
+ * @flags:	IPCBOX_CALL_*.
+ * @timeout_ns:	-1 or > 0, covering both the send and the wait for the
+ *		reply (a CALL always waits; O_NONBLOCK does not apply).
+ * @priority:	Of the request, 0..IPCBOX_PRIO_MAX - 1.
+ * @__reserved0: Zero.
+ * @tag:	Of the request.
+ * @reply_buf:	Buffer for the reply.
+ * @reply_size:	Its size; a larger REPLY fails at the server with EMSGSIZE.
+ * @__reserved1: Zero.
+ * @reply_info:	Out: about the reply (seq and tag are the request's,
+ *		the sender is the replying task); input must be zero.
+ * @__reserved:	Zero.
+ *
+ * The ioctl returns the reply's length. The request is received like any
+ * message; its info carries a token for the reply. Errors of note:
+ * ETIMEDOUT or EINTR (the request was withdrawn if nobody had received it,
+ * else abandoned: a later REPLY to it fails with ECANCELED), EPIPE (the
+ * mailbox was shut down before the reply), ECONNRESET (the fd that
+ * received the request was closed, e.g. the server died, without a reply).
+ */
+struct ipcbox_call {
+	__u64 buf;
+	__u32 len;
+	__u32 flags;
+	__s64 timeout_ns;
+	__u32 priority;
+	__u32 __reserved0;
+	__u64 tag;
+	__u64 reply_buf;
+	__u32 reply_size;
+	__u32 __reserved1;
+	struct ipcbox_msg_info reply_info;
+	__u64 __reserved[2];
+};
+
+#define IPCBOX_CALL_SIZE_VER0	136
+
+/**
+ * struct ipcbox_reply - answer a request (IPCBOX_IOC_REPLY)
+ * @token:	From the request's struct ipcbox_msg_info.
+ * @buf:	Reply payload.
+ * @len:	Its length, at most the caller's reply_size.
+ * @flags:	Zero.
+ * @__reserved:	Zero.
+ *
+ * Only the fd that received the request can answer it, once. Errors:
+ * ENOENT (no such request on this fd: a wrong, forged or used token),
+ * ECANCELED (the caller gave up or died; the request is now gone),
+ * EMSGSIZE (longer than the caller's buffer; the request stays open).
+ */
+struct ipcbox_reply {
+	__u64 token;
+	__u64 buf;
+	__u32 len;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+#define IPCBOX_REPLY_SIZE_VER0	40
+
+/**
+ * struct ipcbox_reply_recv - reply, then receive the next message
+ * @reply:	As for IPCBOX_IOC_REPLY; a zero token skips the reply.
+ * @reply_error: Out: 0, or the negative errno the reply failed with.
+ *		The receive happens whatever it is.
+ * @__reserved0: Zero.
+ * @recv:	As for IPCBOX_IOC_RECV.
+ *
+ * The ioctl returns what the receive returns.
+ */
+struct ipcbox_reply_recv {
+	struct ipcbox_reply reply;
+	__s32 reply_error;
+	__u32 __reserved0;
+	struct ipcbox_recv recv;
+};
+
+#define IPCBOX_REPLY_RECV_SIZE_VER0	168
+
+/* Most messages one SENDV or RECVV moves. */
+#define IPCBOX_BATCH_MAX	1024
+
+/**
+ * struct ipcbox_batch - many sends or receives in one call (SENDV, RECVV)
+ * @msgs:	Array of struct ipcbox_send (SENDV) or ipcbox_recv (RECVV),
+ *		each in its first published size, used as for SEND / RECV.
+ * @count:	Entries, 1..IPCBOX_BATCH_MAX.
+ * @flags:	Zero.
+ * @__reserved:	Zero.
+ *
+ * The ioctl returns how many entries were done, in order; it stops at the
+ * first that fails and returns that error only if none was done, like
+ * sendmmsg(2). For RECVV only the first receive waits (as its own flags
+ * and timeout say); the rest take what is already there.
+ */
+struct ipcbox_batch {
+	__u64 msgs;
+	__u32 count;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
+#define IPCBOX_BATCH_SIZE_VER0	32
+
 #define IPCBOX_IOC_MAGIC	0xb8
 
 /* On /dev/ipcbox/control. */
@@ -290,5 +408,11 @@ struct ipcbox_stat {
 #define IPCBOX_IOC_RECV		_IOWR(IPCBOX_IOC_MAGIC, 0x11, struct ipcbox_recv)
 #define IPCBOX_IOC_STAT		_IOR(IPCBOX_IOC_MAGIC, 0x12, struct ipcbox_stat)
 #define IPCBOX_IOC_SHUTDOWN	_IO(IPCBOX_IOC_MAGIC, 0x13)
+#define IPCBOX_IOC_CALL		_IOWR(IPCBOX_IOC_MAGIC, 0x14, struct ipcbox_call)
+#define IPCBOX_IOC_REPLY	_IOW(IPCBOX_IOC_MAGIC, 0x15, struct ipcbox_reply)
+#define IPCBOX_IOC_REPLY_RECV	_IOWR(IPCBOX_IOC_MAGIC, 0x16, \
+				      struct ipcbox_reply_recv)
+#define IPCBOX_IOC_SENDV	_IOWR(IPCBOX_IOC_MAGIC, 0x17, struct ipcbox_batch)
+#define IPCBOX_IOC_RECVV	_IOWR(IPCBOX_IOC_MAGIC, 0x18, struct ipcbox_batch)
 
 #endif /* _UAPI_LINUX_IPCBOX_H */
