@@ -69,21 +69,23 @@ unload_module() {
 
 run_tests() {
 	cd /selftests || return
+	# tests.list: "name [timeout-seconds]" per line, in run order.
 	if [ -s tests.list ]; then
-		list=$(grep -v '^[[:space:]]*#' tests.list | grep -v '^[[:space:]]*$')
+		grep -v '^[[:space:]]*#' tests.list | grep -v '^[[:space:]]*$' >/tmp/.list
 	else
-		list=$(for f in *; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done)
+		for f in *; do [ -f "$f" ] && [ -x "$f" ] && echo "$f"; done >/tmp/.list
 	fi
-	n=0
-	for t in $list; do n=$((n + 1)); done
+	n=$(wc -l </tmp/.list)
 	echo "TAP version 13"
 	echo "1..$n"
 	i=0
-	for t in $list; do
+	while read -r t to _; do
 		i=$((i + 1))
+		to=${to:-$TEST_TIMEOUT}
 		echo "# IPCBOX-BEGIN $t"
 		if [ ! -x "./$t" ]; then
 			echo "not ok $i selftests: ipcbox: $t # missing binary"
+			echo "# IPCBOX-END $t"
 			continue
 		fi
 		rm -f /tmp/.rc /tmp/.timedout
@@ -93,7 +95,7 @@ run_tests() {
 			setsid "./$t" </dev/null 2>&1 &
 			pid=$!
 			(
-				sleep "$TEST_TIMEOUT"
+				sleep "$to"
 				touch /tmp/.timedout
 				kill -KILL -"$pid"
 			) </dev/null >/dev/null 2>&1 &
@@ -108,13 +110,13 @@ run_tests() {
 		0) echo "ok $i selftests: ipcbox: $t" ;;
 		4) echo "ok $i selftests: ipcbox: $t # SKIP" ;;
 		*) if [ -e /tmp/.timedout ]; then
-			echo "not ok $i selftests: ipcbox: $t # TIMEOUT ${TEST_TIMEOUT}s"
+			echo "not ok $i selftests: ipcbox: $t # TIMEOUT ${to}s"
 		   else
 			echo "not ok $i selftests: ipcbox: $t # exit=$rc"
 		   fi ;;
 		esac
 		echo "# IPCBOX-END $t"
-	done
+	done </tmp/.list
 }
 
 case $MODE in

@@ -119,7 +119,7 @@ function fin() {
 }
 /^# IPCBOX-DMESG-BEGIN/ { exit }
 /^1\.\.[0-9]+/ { tplan = substr($0, 4) + 0; next }
-/^# IPCBOX-BEGIN / { bin = $3; inbin = 1; plan = -1; seen = 0; top_ok = 0; next }
+/^# IPCBOX-BEGIN / { fin(); bin = $3; inbin = 1; plan = -1; seen = 0; top_ok = 0; next }
 /^(not )?ok [0-9]+ selftests: ipcbox: / {
 	tseen++
 	if ($1 == "ok") top_ok = 1
