@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CALL, REPLY and REPLY_RECV: a request travels like a message and carries
+ * a token only the receiving fd can answer, once; the caller gets the reply
+ * with the request's seq and tag, or ETIMEDOUT (withdrawn or abandoned),
+ * EPIPE (shutdown) or ECONNRESET (the server's fd went away).
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+#define LONG_NS		(5 * NSEC_PER_SEC)	/* waits that must not expire */
+#define SHORT_NS	(150 * NSEC_PER_MSEC)	/* waits that must expire */
+
+/* CALL: returns the reply length or -errno; *info gets the reply's info. */
+static int mb_call(int fd, const void *buf, size_t len, int64_t timeout,
+		   uint64_t tag, void *rbuf, size_t rsize,
+		   struct ipcbox_msg_info *info)
+{
+	struct ipcbox_call c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)buf;
+	c.len = len;
+	c.timeout_ns = timeout;
+	c.tag = tag;
+	c.reply_buf = (uintptr_t)rbuf;
+	c.reply_size = rsize;
+	ret = sys_ioctl(fd, IPCBOX_IOC_CALL, &c);
+	if (info)
+		*info = c.reply_info;
+	return ret;
+}
+
+static int mb_reply(int fd, uint64_t token, const void *buf, size_t len)
+{
+	struct ipcbox_reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.token = token;
+	r.buf = (uintptr_t)buf;
+	r.len = len;
+	return sys_ioctl(fd, IPCBOX_IOC_REPLY, &r);
+}
+
+/* REPLY_RECV: returns what the receive returns; *rerr gets reply_error. */
+static int mb_reply_recv(int fd, uint64_t token, const void *rbuf, size_t rlen,
+			 void *buf, size_t size, int64_t timeout, int *rerr,
+			 struct ipcbox_msg_info *info)
+{
+	struct ipcbox_reply_recv a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.reply.token = token;
+	a.reply.buf = (uintptr_t)rbuf;
+	a.reply.len = rlen;
+	recv_args(&a.recv, buf, size, 0, timeout);
+	ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
+	if (rerr)
+		*rerr = a.reply_error;
+	if (info)
+		*info = a.recv.info;
+	return ret;
+}
+
+/* A CALL made by a thread while the test plays the server. */
+struct call_op {
+	pthread_t thread;
+	int fd;
+	char req[64];
+	size_t len;
+	int64_t timeout;
+	uint64_t tag;
+	char rbuf[256];
+	size_t rsize;
+	int ret;
+	int64_t t_done;
+	struct ipcbox_msg_info info;
+};
+
+static void *call_thread(void *arg)
+{
+	struct call_op *op = arg;
+
+	op->ret = mb_call(op->fd, op->req, op->len, op->timeout, op->tag,
+			  op->rbuf, op->rsize, &op->info);
+	op->t_done = now_ns();
+	return NULL;
+}
+
+static int call_start(struct call_op *op, int fd, const char *req,
+		      int64_t timeout, uint64_t tag, size_t rsize)
+{
+	memset(op, 0, sizeof(*op));
+	op->fd = fd;
+	op->len = strlen(req);
+	memcpy(op->req, req, op->len);
+	op->timeout = timeout;
+	op->tag = tag;
+	op->rsize = rsize;
+	op->ret = INT_MIN;
+	return pthread_create(&op->thread, NULL, call_thread, op) ? -1 : 0;
+}
+
+static void call_join(struct call_op *op)
+{
+	pthread_join(op->thread, NULL);
+}
+
+/* Receive the next request, waiting long; returns its token or 0. */
+static uint64_t take_request(int fd, char *buf, size_t size,
+			     struct ipcbox_msg_info *info)
+{
+	struct ipcbox_msg_info mi;
+	int ret = mb_recv_full(fd, buf, size, 0, LONG_NS, 0, 0, &mi);
+
+	if (info)
+		*info = mi;
+	return ret < 0 ? 0 : mi.token;
+}
+
+/*
+ * Server loop: answer n requests with "re:<request>:<seq seen>", each
+ * reply sent by the REPLY_RECV that takes the next request, the last by a
+ * plain REPLY. Returns 0 or a code saying which step failed.
+ */
+static int serve(int fd, int n)
+{
+	struct ipcbox_msg_info info;
+	char buf[128], reply[192];
+	uint64_t token = 0;
+	int rlen = 0, rerr, ret, i;
+
+	for (i = 0; i < n; i++) {
+		ret = mb_reply_recv(fd, token, reply, rlen, buf, sizeof(buf),
+				    LONG_NS, &rerr, &info);
+		if (ret < 0)
+			return 10;
+		if (rerr)
+			return 11;
+		if (!info.token)
+			return 12;
+		token = info.token;
+		rlen = snprintf(reply, sizeof(reply), "re:%.*s:%llu", ret, buf,
+				(unsigned long long)info.seq);
+	}
+	return mb_reply(fd, token, reply, rlen) ? 13 : 0;
+}
+
+FIXTURE(callreply) {
+	int ctl;
+	int fd;
+	char name[IPCBOX_NAME_MAX];
+	char path[128];
+};
+
+FIXTURE_SETUP(callreply)
+{
+	struct ipcbox_info info;
+
+	self->fd = -1;
+	self->name[0] = '\0';
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	ASSERT_EQ(0, ipcbox_get_info(self->ctl, &info));
+	if (!(info.features & IPCBOX_FEAT_CALL))
+		SKIP(return, "module without IPCBOX_FEAT_CALL");
+	test_name(self->name, sizeof(self->name), "cr");
+	dev_path(self->path, sizeof(self->path), self->name);
+	self->fd = mb_create(self->ctl, self->name, 4, 256, 0600,
+			     IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(callreply)
+{
+	close_fd(&self->fd);
+	if (self->ctl >= 0 && self->name[0])
+		mb_unlink(self->ctl, self->name);
+	close_fd(&self->ctl);
+}
+
+TEST_F(callreply, call_gets_reply_from_reply_recv_server)
+{
+	struct ipcbox_msg_info info;
+	unsigned long long seq, last = 0;
+	char req[32], want[32], rbuf[256];
+	pid_t pid;
+	int i, n, ret;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(serve(self->fd, 3));
+	for (i = 0; i < 3; i++) {
+		n = snprintf(req, sizeof(req), "q%d", i);
+		memset(rbuf, 0, sizeof(rbuf));
+		ret = mb_call(self->fd, req, n, LONG_NS, 100 + i, rbuf,
+			      sizeof(rbuf) - 1, &info);
+		ASSERT_GT(ret, 0) TH_LOG("call %d: %s", i, strerror(-ret));
+		/* the server put the seq it saw after the echoed request */
+		n = snprintf(want, sizeof(want), "re:q%d:", i);
+		ASSERT_EQ(0, strncmp(rbuf, want, n)) TH_LOG("reply '%s'", rbuf);
+		seq = strtoull(rbuf + n, NULL, 10);
+		EXPECT_EQ(seq, info.seq);
+		EXPECT_EQ(100 + i, info.tag);
+		EXPECT_EQ(ret, info.len);
+		EXPECT_EQ(pid, info.sender_tgid);
+		EXPECT_EQ(pid, info.sender_tid);
+		EXPECT_EQ(getuid(), info.sender_uid);
+		if (i)
+			EXPECT_GT(info.seq, last);
+		last = info.seq;
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(callreply, token_only_on_received_requests)
+{
+	struct ipcbox_msg_info info;
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, mb_send_full(self->fd, "plain", 5, 0, -1, 0, 7, NULL));
+	ASSERT_EQ(0, call_start(&op, self->fd, "request", LONG_NS, 8, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	EXPECT_EQ(2, mb_depth(self->fd));
+
+	/* a plain message: no token, peeked or received */
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_PEEK,
+				  0, 0, 0, &info));
+	EXPECT_EQ(0, info.token);
+	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(7, info.tag);
+	EXPECT_EQ(0, info.token);
+
+	/* the request: PEEK shows no token, RECV does */
+	ASSERT_EQ(7, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_PEEK,
+				  0, 0, 0, &info));
+	EXPECT_EQ(8, info.tag);
+	EXPECT_EQ(0, info.token);
+	ASSERT_EQ(7, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
+	EXPECT_EQ(0, memcmp(buf, "request", 7));
+	EXPECT_EQ(8, info.tag);
+	EXPECT_EQ(getpid(), info.sender_tgid);
+	token = info.token;
+	EXPECT_NE(0, token);
+
+	EXPECT_EQ(0, mb_reply(self->fd, token, "ok", 2));
+	call_join(&op);
+	EXPECT_EQ(2, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "ok", 2));
+	EXPECT_EQ(info.seq, op.info.seq);
+	EXPECT_EQ(8, op.info.tag);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(callreply, timeout_without_server_withdraws_request)
+{
+	struct ipcbox_stat st;
+	char rbuf[64], buf[64];
+	int64_t t0 = now_ns(), dt;
+
+	EXPECT_EQ(-ETIMEDOUT, mb_call(self->fd, "lost", 4, SHORT_NS, 0,
+				      rbuf, sizeof(rbuf), NULL));
+	dt = now_ns() - t0;
+	EXPECT_GE(dt, SHORT_NS - 10 * NSEC_PER_MSEC);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.waiting_senders);
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+TEST_F(callreply, timeout_after_receive_cancels_reply)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "slow", SHORT_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	call_join(&op);
+	EXPECT_EQ(-ETIMEDOUT, op.ret);
+	EXPECT_EQ(0, mb_depth(self->fd));
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
+	/* the cancelled request is gone */
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, token, "late", 4));
+}
+
+TEST_F(callreply, server_killed_gives_econnreset)
+{
+	struct ipcbox_msg_info info;
+	struct call_op op;
+	int64_t t_kill;
+	int p[2], srv;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char buf[64];
+
+		/* its own open file, closed by the kernel when it dies */
+		close(p[0]);
+		srv = open(self->path, O_RDWR | O_CLOEXEC);
+		if (srv < 0)
+			_exit(1);
+		if (mb_recv_full(srv, buf, sizeof(buf), 0, LONG_NS, 0, 0,
+				 &info) < 0 || !info.token)
+			_exit(2);
+		if (write(p[1], "r", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(0, call_start(&op, self->fd, "doomed", LONG_NS, 0, 64));
+	if (read(p[0], &c, 1) != 1)
+		c = 0;
+	t_kill = now_ns();
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, wait_child(pid));
+	close(p[0]);
+	call_join(&op);
+	ASSERT_EQ('r', c);
+	EXPECT_EQ(-ECONNRESET, op.ret);
+	EXPECT_LT(op.t_done - t_kill, 2 * NSEC_PER_SEC);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(callreply, shutdown_while_held_gives_epipe)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, sigaction(SIGPIPE, &sa, NULL));
+	ASSERT_EQ(0, call_start(&op, self->fd, "held", LONG_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	sleep_ms(50);
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	call_join(&op);
+	EXPECT_EQ(-EPIPE, op.ret);
+	/* a CALL on a shut-down mailbox fails at once */
+	EXPECT_EQ(-EPIPE, mb_call(self->fd, "x", 1, SHORT_NS, 0, buf,
+				  sizeof(buf), NULL));
+}
+
+TEST_F(callreply, forged_token_is_enoent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, 0x123456789abcdefULL, "x", 1));
+	ASSERT_EQ(0, call_start(&op, self->fd, "req", LONG_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, token ^ 0x100, "bad", 3));
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, token + 2, "bad", 3));
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, 0, "bad", 3));
+	/* the wrong guesses did not touch the real request */
+	EXPECT_EQ(INT_MIN, op.ret);
+	EXPECT_EQ(0, mb_reply(self->fd, token, "good", 4));
+	call_join(&op);
+	EXPECT_EQ(4, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "good", 4));
+}
+
+TEST_F(callreply, token_used_twice_is_enoent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "once", LONG_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	EXPECT_EQ(0, mb_reply(self->fd, token, "first", 5));
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, token, "second", 6));
+	call_join(&op);
+	EXPECT_EQ(5, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "first", 5));
+}
+
+TEST_F(callreply, token_of_another_open_is_enoent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+	int other, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "mine", LONG_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+
+	/* another process with its own open of the same mailbox */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(self->path, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			_exit(1);
+		_exit(mb_reply(fd, token, "theft", 5) == -ENOENT ? 0 : 2);
+	}
+	status = wait_child(pid);
+	EXPECT_EQ(0, status);
+
+	/* another open file in this process is no better */
+	other = open(self->path, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(other, 0);
+	EXPECT_EQ(-ENOENT, mb_reply(other, token, "theft", 5));
+	close(other);
+
+	EXPECT_EQ(INT_MIN, op.ret);
+	EXPECT_EQ(0, mb_reply(self->fd, token, "real", 4));
+	call_join(&op);
+	EXPECT_EQ(4, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "real", 4));
+}
+
+TEST_F(callreply, reply_too_long_is_emsgsize_and_request_stays)
+{
+	char big[16] = "0123456789abcdef";
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "small", LONG_NS, 0, 8));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	EXPECT_EQ(-EMSGSIZE, mb_reply(self->fd, token, big, sizeof(big)));
+	EXPECT_EQ(-EMSGSIZE, mb_reply(self->fd, token, big, 9));
+	EXPECT_EQ(INT_MIN, op.ret);
+	EXPECT_EQ(0, mb_reply(self->fd, token, big, 8));
+	call_join(&op);
+	EXPECT_EQ(8, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, big, 8));
+}
+
+TEST_F(callreply, reply_recv_reports_reply_error_and_receives)
+{
+	struct ipcbox_msg_info info;
+	char buf[64];
+	int rerr;
+
+	ASSERT_EQ(0, mb_send_str(self->fd, "one"));
+	ASSERT_EQ(0, mb_send_str(self->fd, "three"));
+	/* a failing reply does not stop the receive */
+	rerr = 12345;
+	EXPECT_EQ(3, mb_reply_recv(self->fd, 0x55, "r", 1, buf, sizeof(buf),
+				   0, &rerr, &info));
+	EXPECT_EQ(-ENOENT, rerr);
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	EXPECT_EQ(0, info.token);
+	/* token 0: no reply at all */
+	EXPECT_EQ(5, mb_reply_recv(self->fd, 0, NULL, 0, buf, sizeof(buf), 0,
+				   &rerr, &info));
+	EXPECT_EQ(0, rerr);
+	/* the receive's own result is returned */
+	EXPECT_EQ(-EAGAIN, mb_reply_recv(self->fd, 0, NULL, 0, buf,
+					 sizeof(buf), 0, &rerr, NULL));
+}
+
+TEST_F(callreply, bad_call_arguments)
+{
+	struct ipcbox_call c;
+	char rbuf[64];
+	int rdonly;
+
+	EXPECT_EQ(-EINVAL, mb_call(self->fd, "x", 1, 0, 0, rbuf, sizeof(rbuf),
+				   NULL));
+	EXPECT_EQ(-EINVAL, mb_call(self->fd, "x", 1, -2, 0, rbuf, sizeof(rbuf),
+				   NULL));
+	EXPECT_EQ(-EMSGSIZE, mb_call(self->fd, rbuf, 257, SHORT_NS, 0, rbuf,
+				     sizeof(rbuf), NULL));
+
+#define CALL_EINVAL(field, val) do {					\
+	memset(&c, 0, sizeof(c));					\
+	c.buf = (uintptr_t)"x";						\
+	c.len = 1;							\
+	c.timeout_ns = SHORT_NS;					\
+	c.reply_buf = (uintptr_t)rbuf;					\
+	c.reply_size = sizeof(rbuf);					\
+	c.field = (val);						\
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c))	\
+		TH_LOG("%s = %s", #field, #val);			\
+} while (0)
+	CALL_EINVAL(flags, 0x80);
+	CALL_EINVAL(flags, 0xffffffffU & ~(__u32)IPCBOX_CALL_FLAGS);
+	CALL_EINVAL(priority, IPCBOX_PRIO_MAX);
+	CALL_EINVAL(__reserved0, 1);
+	CALL_EINVAL(__reserved1, 1);
+	CALL_EINVAL(__reserved[0], 1);
+	CALL_EINVAL(__reserved[1], 1);
+	CALL_EINVAL(reply_info.seq, 1);
+	CALL_EINVAL(reply_info.token, 1);
+	CALL_EINVAL(reply_info.__reserved0, 1);
+#undef CALL_EINVAL
+	/* none of them queued anything */
+	EXPECT_EQ(0, mb_depth(self->fd));
+
+	rdonly = open(self->path, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(rdonly, 0);
+	EXPECT_EQ(-EBADF, mb_call(rdonly, "x", 1, SHORT_NS, 0, rbuf,
+				  sizeof(rbuf), NULL));
+	close(rdonly);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(callreply, bad_reply_arguments)
+{
+	struct ipcbox_reply_recv rr;
+	struct ipcbox_reply r;
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+	int wronly;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "req", LONG_NS, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+
+	wronly = open(self->path, O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(wronly, 0);
+	EXPECT_EQ(-EBADF, mb_reply(wronly, token, "x", 1));
+	EXPECT_EQ(-EBADF, mb_reply_recv(wronly, token, "x", 1, buf,
+					sizeof(buf), 0, NULL, NULL));
+	close(wronly);
+
+	memset(&r, 0, sizeof(r));
+	r.token = token;
+	r.buf = (uintptr_t)"x";
+	r.len = 1;
+	r.flags = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY, &r));
+	r.flags = 0;
+	r.__reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY, &r));
+
+	memset(&rr, 0, sizeof(rr));
+	rr.reply.token = token;
+	rr.reply.buf = (uintptr_t)"x";
+	rr.reply.len = 1;
+	recv_args(&rr.recv, buf, sizeof(buf), 0, 0);
+	rr.__reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr));
+	rr.__reserved0 = 0;
+	rr.reply_error = 1;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr));
+
+	/* none of the rejected calls answered the request */
+	EXPECT_EQ(INT_MIN, op.ret);
+	EXPECT_EQ(0, mb_reply(self->fd, token, "y", 1));
+	call_join(&op);
+	EXPECT_EQ(1, op.ret);
+	EXPECT_EQ('y', op.rbuf[0]);
+}
+
+TEST_HARNESS_MAIN
