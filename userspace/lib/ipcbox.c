@@ -354,3 +354,120 @@ IPCBOX_EXPORT int ipcbox_recv_timeout_ms(int fd, void *buf, size_t size,
 {
 	return ipcbox_recv_timeout_ns(fd, buf, size, ms_to_ns(timeout_ms));
 }
+
+IPCBOX_EXPORT int ipcbox_call(int fd, const void *req, size_t req_len,
+			      void *reply, size_t reply_size,
+			      const struct ipcbox_opts *opts,
+			      struct ipcbox_msg_info *info)
+{
+	struct ipcbox_call c;
+	int ret;
+
+	if (req_len > UINT32_MAX)
+		return -EMSGSIZE;
+	if ((req_len && !req) || (reply_size && !reply))
+		return -EFAULT;
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)req;
+	c.len = (uint32_t)req_len;
+	c.reply_buf = (uintptr_t)reply;
+	c.reply_size = reply_size > UINT32_MAX ? UINT32_MAX : (uint32_t)reply_size;
+	if (opts) {
+		c.flags = opts->flags;
+		c.timeout_ns = opts->timeout_ns;
+		c.priority = opts->priority;
+		c.tag = opts->tag;
+	} else {
+		c.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	}
+	ret = ioctl(fd, IPCBOX_IOC_CALL, &c);
+	if (ret < 0)
+		return -errno;
+	if (info)
+		*info = c.reply_info;
+	return ret;
+}
+
+IPCBOX_EXPORT int ipcbox_reply(int fd, uint64_t token, const void *buf,
+			       size_t len)
+{
+	struct ipcbox_reply r;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	if (len && !buf)
+		return -EFAULT;
+	memset(&r, 0, sizeof(r));
+	r.token = token;
+	r.buf = (uintptr_t)buf;
+	r.len = (uint32_t)len;
+	if (ioctl(fd, IPCBOX_IOC_REPLY, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+IPCBOX_EXPORT int ipcbox_reply_recv(int fd, uint64_t token, const void *reply,
+				    size_t reply_len, int *reply_error,
+				    void *buf, size_t size,
+				    const struct ipcbox_opts *opts,
+				    struct ipcbox_msg_info *info)
+{
+	struct ipcbox_reply_recv a;
+	int ret;
+
+	if (reply_len > UINT32_MAX)
+		return -EMSGSIZE;
+	if ((token && reply_len && !reply) || (size && !buf))
+		return -EFAULT;
+	memset(&a, 0, sizeof(a));
+	a.reply.token = token;
+	a.reply.buf = (uintptr_t)reply;
+	a.reply.len = (uint32_t)reply_len;
+	a.recv.buf = (uintptr_t)buf;
+	a.recv.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+	if (opts) {
+		a.recv.flags = opts->flags;
+		a.recv.timeout_ns = opts->timeout_ns;
+		a.recv.filter_pid = opts->filter_pid;
+		a.recv.filter_tag = opts->filter_tag;
+	} else {
+		a.recv.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	}
+	ret = ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
+	if (ret < 0)
+		ret = -errno;
+	if (reply_error)
+		*reply_error = a.reply_error;
+	/* As for ipcbox_recv_opts(): info->len is set on EMSGSIZE too. */
+	if (info && (ret >= 0 || ret == -EMSGSIZE))
+		*info = a.recv.info;
+	return ret;
+}
+
+static int batch(int fd, unsigned long cmd, void *msgs, unsigned int count)
+{
+	struct ipcbox_batch b;
+	int ret;
+
+	if (!count || count > IPCBOX_BATCH_MAX)
+		return -EINVAL;
+	if (!msgs)
+		return -EFAULT;
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)msgs;
+	b.count = count;
+	ret = ioctl(fd, cmd, &b);
+	return ret < 0 ? -errno : ret;
+}
+
+IPCBOX_EXPORT int ipcbox_sendv(int fd, struct ipcbox_send *msgs,
+			       unsigned int count)
+{
+	return batch(fd, IPCBOX_IOC_SENDV, msgs, count);
+}
+
+IPCBOX_EXPORT int ipcbox_recvv(int fd, struct ipcbox_recv *msgs,
+			       unsigned int count)
+{
+	return batch(fd, IPCBOX_IOC_RECVV, msgs, count);
+}

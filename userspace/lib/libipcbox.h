@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define LIBIPCBOX_VERSION_MAJOR	1
-#define LIBIPCBOX_VERSION_MINOR	0
+#define LIBIPCBOX_VERSION_MINOR	1
 
 /**
  * struct ipcbox_opts - options of one ipcbox_send_opts()/ipcbox_recv_opts()
@@ -84,6 +84,20 @@ int ipcbox_recv_timeout_ns(int fd, void *buf, size_t size, int64_t timeout_ns);
 int ipcbox_recv_opts(int fd, void *buf, size_t size,
 		     const struct ipcbox_opts *opts,
 		     struct ipcbox_msg_info *info);
+
+/* Request and reply (IPCBOX_FEAT_CALL), since 1.1. */
+int ipcbox_call(int fd, const void *req, size_t req_len, void *reply,
+		size_t reply_size, const struct ipcbox_opts *opts,
+		struct ipcbox_msg_info *info);
+int ipcbox_reply(int fd, uint64_t token, const void *buf, size_t len);
+int ipcbox_reply_recv(int fd, uint64_t token, const void *reply,
+		      size_t reply_len, int *reply_error, void *buf,
+		      size_t size, const struct ipcbox_opts *opts,
+		      struct ipcbox_msg_info *info);
+
+/* Batches (IPCBOX_FEAT_BATCH), since 1.1. */
+int ipcbox_sendv(int fd, struct ipcbox_send *msgs, unsigned int count);
+int ipcbox_recvv(int fd, struct ipcbox_recv *msgs, unsigned int count);
 
 #ifdef __cplusplus
 }
