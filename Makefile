@@ -12,6 +12,8 @@
 #   make check          all of the above, runner self-check, VM tests per kernel
 #   make vm             interactive shell in the guest with ipcbox loaded
 #   make demo           boot, load, show /dev/ipcbox and the module's INFO
+#   make bench          ipcbox vs its peers in one VM boot (build/bench, docs/performance.md)
+#   make bench-quick    the same, each scenario once for a few iterations (smoke)
 #   make clean
 #
 # Variables: KERNEL=6.1|6.12|6.12-rt (one kernel) or KERNELS="6.1 6.12"
@@ -105,6 +107,26 @@ demo: all
 	@scripts/vm-run.sh -M demo -k $(VM_KERNEL) -o $(BUILD)/vm/$(VM_KERNEL)-demo \
 		-m $(BUILD)/$(VM_KERNEL)/ipcbox.ko -u $(BUILD)/userspace
 
+# The benchmark: one VM boot on BENCH_KERNEL; results in build/bench.
+BENCH_KERNEL	?= 6.12
+
+bench-build:
+	$(MAKE) -C bench O=$(BUILD)/bench ARGS="$(BENCH_ARGS)"
+
+bench: deps
+	@command -v gnuplot >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox; }
+	$(MAKE) module KERNEL=$(BENCH_KERNEL)
+	$(MAKE) bench-build BENCH_ARGS=
+	bench/bench.sh -k $(BENCH_KERNEL) -m $(BUILD)/$(BENCH_KERNEL)/ipcbox.ko \
+		-g $(BUILD)/bench/guest -o $(BUILD)/bench
+
+bench-quick: deps
+	$(MAKE) module KERNEL=$(BENCH_KERNEL)
+	$(MAKE) -C bench O=$(BUILD)/bench-quick ARGS=--quick
+	bench/bench.sh -q -k $(BENCH_KERNEL) -m $(BUILD)/$(BENCH_KERNEL)/ipcbox.ko \
+		-g $(BUILD)/bench-quick/guest -o $(BUILD)/bench-quick
+
 clean:
 ifneq ($(HAVE_USERSPACE),)
 	-$(MAKE) -C userspace O=$(BUILD)/userspace clean
@@ -112,4 +134,4 @@ endif
 	rm -rf $(BUILD)
 
 .PHONY: all deps module userspace selftests tools static-check selfcheck \
-	vm-test check vm demo clean
+	vm-test check vm demo clean bench bench-build bench-quick
