@@ -16,6 +16,7 @@ kernels=${KERNELS:-6.1 6.12}
 steps_failed=0 passed=0 failed=0 skipped=0
 summary=()
 t0=$(date +%s)
+rm -f "$build/check-summary.txt"
 
 step() {
 	local name=$1
@@ -34,7 +35,8 @@ finish() {
 	echo
 	echo "==> summary ($(($(date +%s) - t0))s)"
 	printf '%s\n' "${summary[@]}"
-	echo "$passed passed, $((failed + steps_failed)) failed"
+	mkdir -p "$build"
+	echo "$passed passed, $((failed + steps_failed)) failed" | tee "$build/check-summary.txt"
 	[ $((failed + steps_failed)) -eq 0 ]
 	exit
 }
