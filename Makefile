@@ -107,6 +107,26 @@ demo: all
 	@scripts/vm-run.sh -M demo -k $(VM_KERNEL) -o $(BUILD)/vm/$(VM_KERNEL)-demo \
 		-m $(BUILD)/$(VM_KERNEL)/ipcbox.ko -u $(BUILD)/userspace
 
+# Install on a real machine: the module for KVER (default: the running
+# kernel) with modules_install into /lib/modules/KVER/extra, and libipcbox,
+# its header and pkg-config file, ipcboxctl and the man pages under PREFIX.
+# DESTDIR is honoured. dkms.conf builds the module the DKMS way instead.
+PREFIX		?= /usr/local
+INSTALL_KVER	?= $(or $(KVER),$(shell uname -r))
+INSTALL_KDIR	?= $(or $(KDIR),/lib/modules/$(INSTALL_KVER)/build)
+
+install:
+	KDIR=$(INSTALL_KDIR) scripts/build-module.sh local $(BUILD)/install
+	$(MAKE) -C $(INSTALL_KDIR) M=$(BUILD)/install/src \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
+	$(MAKE) -C userspace O=$(BUILD)/userspace PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) install
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(INSTALL_KVER)/extra/ipcbox.ko*
+	$(MAKE) -C userspace O=$(BUILD)/userspace PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) uninstall
+
 # The benchmark: one VM boot on BENCH_KERNEL; results in build/bench.
 BENCH_KERNEL	?= 6.12
 
@@ -134,4 +154,4 @@ endif
 	rm -rf $(BUILD)
 
 .PHONY: all deps module userspace selftests tools static-check selfcheck \
-	vm-test check vm demo clean bench bench-build bench-quick
+	vm-test check vm demo clean install uninstall bench bench-build bench-quick
