@@ -140,9 +140,10 @@ static bool ipcbox_recv_reserved(const struct ipcbox_recv *a)
 	       memchr_inv(&a->info, 0, sizeof(a->info));
 }
 
-static long ipcbox_ioctl_send(struct file *file,
-			      struct ipcbox_send __user *uarg, size_t usize)
+static long ipcbox_ioctl_send(struct file *file, void __user *arg,
+			      size_t usize)
 {
+	struct ipcbox_send __user *uarg = arg;
 	struct ipcbox_send a;
 	u64 seq;
 	long ret;
@@ -169,9 +170,10 @@ static long ipcbox_ioctl_send(struct file *file,
 	return 0;
 }
 
-static long ipcbox_ioctl_recv(struct file *file,
-			      struct ipcbox_recv __user *uarg, size_t usize)
+static long ipcbox_ioctl_recv(struct file *file, void __user *arg,
+			      size_t usize)
 {
+	struct ipcbox_recv __user *uarg = arg;
 	struct ipcbox_recv a;
 	long ret;
 
@@ -188,9 +190,10 @@ static long ipcbox_ioctl_recv(struct file *file,
 			   &a, &uarg->info);
 }
 
-static long ipcbox_ioctl_call(struct file *file,
-			      struct ipcbox_call __user *uarg, size_t usize)
+static long ipcbox_ioctl_call(struct file *file, void __user *arg,
+			      size_t usize)
 {
+	struct ipcbox_call __user *uarg = arg;
 	struct ipcbox_call a;
 	long ret;
 
@@ -228,10 +231,10 @@ static long ipcbox_ioctl_reply(struct file *file, void __user *uarg,
 }
 
 /* Answer the request in hand, then wait for the next: one system call. */
-static long ipcbox_ioctl_reply_recv(struct file *file,
-				    struct ipcbox_reply_recv __user *uarg,
+static long ipcbox_ioctl_reply_recv(struct file *file, void __user *arg,
 				    size_t usize)
 {
+	struct ipcbox_reply_recv __user *uarg = arg;
 	struct ipcbox_reply_recv a;
 	long ret;
 
@@ -348,58 +351,36 @@ static long ipcbox_ioctl_stat(struct file *file, void __user *uarg,
 	return ipcbox_copy_out(uarg, usize, &st, sizeof(st));
 }
 
+static long ipcbox_ioctl_shutdown(struct file *file, void __user *uarg,
+				  size_t usize)
+{
+	struct ipcbox_file *f = file->private_data;
+
+	if (!ipcbox_owner_or_capable(f->mb))
+		return -EPERM;
+	ipcbox_shutdown(f->mb);
+	return 0;
+}
+
+static const struct ipcbox_ioctl ipcbox_mailbox_ioctls[] = {
+	{ IPCBOX_IOC_SEND, IPCBOX_SEND_SIZE_VER0, ipcbox_ioctl_send },
+	{ IPCBOX_IOC_RECV, IPCBOX_RECV_SIZE_VER0, ipcbox_ioctl_recv },
+	{ IPCBOX_IOC_STAT, IPCBOX_STAT_SIZE_VER0, ipcbox_ioctl_stat },
+	{ IPCBOX_IOC_SHUTDOWN, 0, ipcbox_ioctl_shutdown },
+	{ IPCBOX_IOC_CALL, IPCBOX_CALL_SIZE_VER0, ipcbox_ioctl_call },
+	{ IPCBOX_IOC_REPLY, IPCBOX_REPLY_SIZE_VER0, ipcbox_ioctl_reply },
+	{ IPCBOX_IOC_REPLY_RECV, IPCBOX_REPLY_RECV_SIZE_VER0,
+	  ipcbox_ioctl_reply_recv },
+	{ IPCBOX_IOC_SENDV, IPCBOX_BATCH_SIZE_VER0, ipcbox_ioctl_sendv },
+	{ IPCBOX_IOC_RECVV, IPCBOX_BATCH_SIZE_VER0, ipcbox_ioctl_recvv },
+};
+
 static long ipcbox_mailbox_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
-	struct ipcbox_file *f = file->private_data;
-	void __user *uarg = (void __user *)arg;
-	size_t size = _IOC_SIZE(cmd);
-
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SEND)) {
-		if (size < IPCBOX_SEND_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_send(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_RECV)) {
-		if (size < IPCBOX_RECV_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_recv(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_STAT)) {
-		if (size < IPCBOX_STAT_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_stat(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_CALL)) {
-		if (size < IPCBOX_CALL_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_call(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_REPLY)) {
-		if (size < IPCBOX_REPLY_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_reply(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_REPLY_RECV)) {
-		if (size < IPCBOX_REPLY_RECV_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		return ipcbox_ioctl_reply_recv(file, uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SENDV) ||
-	    ipcbox_ioc_match(cmd, IPCBOX_IOC_RECVV)) {
-		if (size < IPCBOX_BATCH_SIZE_VER0 || size > PAGE_SIZE)
-			return -EINVAL;
-		if (ipcbox_ioc_match(cmd, IPCBOX_IOC_SENDV))
-			return ipcbox_ioctl_sendv(file, uarg, size);
-		return ipcbox_ioctl_recvv(file, uarg, size);
-	}
-	if (cmd == IPCBOX_IOC_SHUTDOWN) {
-		if (!ipcbox_owner_or_capable(f->mb))
-			return -EPERM;
-		ipcbox_shutdown(f->mb);
-		return 0;
-	}
-	return -ENOTTY;
+	return ipcbox_ioctl_dispatch(ipcbox_mailbox_ioctls,
+				     ARRAY_SIZE(ipcbox_mailbox_ioctls),
+				     file, cmd, arg);
 }
 
 const struct file_operations ipcbox_mailbox_fops = {

@@ -185,15 +185,22 @@ extern unsigned int ipcbox_default_msg_size;
 extern unsigned int ipcbox_max_capacity;
 extern unsigned long ipcbox_max_unbounded_bytes;
 
-/* Same ioctl, whatever struct size the caller's number encodes? */
-static inline bool ipcbox_ioc_match(unsigned int cmd, unsigned int ref)
-{
-	const unsigned int size_bits = _IOC_SIZEMASK << _IOC_SIZESHIFT;
-
-	return (cmd & ~size_bits) == (ref & ~size_bits);
-}
+/**
+ * struct ipcbox_ioctl - one entry of an ioctl table
+ * @cmd:	The ioctl number, at the struct's current size.
+ * @ver0:	The struct's first published size, or 0 for no struct.
+ * @fn:		Handler, given the caller's struct size.
+ */
+struct ipcbox_ioctl {
+	unsigned int cmd;
+	size_t ver0;
+	long (*fn)(struct file *file, void __user *uarg, size_t usize);
+};
 
 /* main.c */
+long ipcbox_ioctl_dispatch(const struct ipcbox_ioctl *tbl, size_t n,
+			   struct file *file, unsigned int cmd,
+			   unsigned long arg);
 int ipcbox_copy_out(void __user *uarg, size_t usize, const void *k,
 		    size_t ksize);
 void ipcbox_registry_release(struct ipcbox_mailbox *mb);

@@ -90,17 +90,37 @@ bool ipcbox_owner_or_capable(const struct ipcbox_mailbox *mb)
 	       ns_capable(mb->user_ns, CAP_IPC_OWNER);
 }
 
-/*
- * The caller's struct size comes from the ioctl number. Anything from the
- * first published size up to a page is accepted.
+/**
+ * ipcbox_ioctl_dispatch() - run the handler of an ioctl from a table
+ * @tbl:	The ioctls of one kind of file.
+ * @n:		Entries in @tbl.
+ * @file:	The file.
+ * @cmd:	The ioctl number.
+ * @arg:	Its argument.
+ *
+ * The caller's struct size comes from the ioctl number: anything from the
+ * first published size up to a page is accepted, so structs can grow. An
+ * entry without a struct (@ver0 0) takes no size at all.
+ *
+ * Return: the handler's result, -EINVAL for a size out of range, or
+ * -ENOTTY for an ioctl not in @tbl.
  */
-static long ipcbox_ioc_size(unsigned int cmd, size_t ver0)
+long ipcbox_ioctl_dispatch(const struct ipcbox_ioctl *tbl, size_t n,
+			   struct file *file, unsigned int cmd,
+			   unsigned long arg)
 {
+	const unsigned int size_bits = _IOC_SIZEMASK << _IOC_SIZESHIFT;
 	size_t size = _IOC_SIZE(cmd);
+	size_t i;
 
-	if (size < ver0 || size > PAGE_SIZE)
-		return -EINVAL;
-	return size;
+	for (i = 0; i < n; i++) {
+		if ((cmd & ~size_bits) != (tbl[i].cmd & ~size_bits))
+			continue;
+		if (tbl[i].ver0 ? size < tbl[i].ver0 || size > PAGE_SIZE : size)
+			return -EINVAL;
+		return tbl[i].fn(file, (void __user *)arg, size);
+	}
+	return -ENOTTY;
 }
 
 /* Copy a struct out, zero-filling what the caller has beyond ours. */
@@ -296,7 +316,8 @@ void ipcbox_registry_release(struct ipcbox_mailbox *mb)
 	mutex_unlock(&ipcbox_mutex);
 }
 
-static long ipcbox_ioctl_info(void __user *uarg, size_t usize)
+static long ipcbox_ioctl_info(struct file *ctl, void __user *uarg,
+			      size_t usize)
 {
 	struct ipcbox_info info = {
 		.abi_version = IPCBOX_ABI_VERSION,
@@ -317,7 +338,8 @@ static long ipcbox_ioctl_info(void __user *uarg, size_t usize)
 	return ipcbox_copy_out(uarg, usize, &info, sizeof(info));
 }
 
-static long ipcbox_ioctl_create(void __user *uarg, size_t usize)
+static long ipcbox_ioctl_create(struct file *ctl, void __user *uarg,
+				size_t usize)
 {
 	struct ipcbox_mailbox *mb;
 	struct ipcbox_create c;
@@ -379,7 +401,8 @@ out_put:
 	return ret;
 }
 
-static long ipcbox_ioctl_unlink(void __user *uarg, size_t usize)
+static long ipcbox_ioctl_unlink(struct file *ctl, void __user *uarg,
+				size_t usize)
 {
 	struct ipcbox_mailbox *mb;
 	struct ipcbox_unlink u;
@@ -418,25 +441,18 @@ static long ipcbox_ioctl_unlink(void __user *uarg, size_t usize)
 	return 0;
 }
 
+static const struct ipcbox_ioctl ipcbox_control_ioctls[] = {
+	{ IPCBOX_IOC_INFO, IPCBOX_INFO_SIZE_VER0, ipcbox_ioctl_info },
+	{ IPCBOX_IOC_CREATE, IPCBOX_CREATE_SIZE_VER0, ipcbox_ioctl_create },
+	{ IPCBOX_IOC_UNLINK, IPCBOX_UNLINK_SIZE_VER0, ipcbox_ioctl_unlink },
+};
+
 static long ipcbox_control_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
-	long size;
-
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_INFO)) {
-		size = ipcbox_ioc_size(cmd, IPCBOX_INFO_SIZE_VER0);
-		return size < 0 ? size : ipcbox_ioctl_info(uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_CREATE)) {
-		size = ipcbox_ioc_size(cmd, IPCBOX_CREATE_SIZE_VER0);
-		return size < 0 ? size : ipcbox_ioctl_create(uarg, size);
-	}
-	if (ipcbox_ioc_match(cmd, IPCBOX_IOC_UNLINK)) {
-		size = ipcbox_ioc_size(cmd, IPCBOX_UNLINK_SIZE_VER0);
-		return size < 0 ? size : ipcbox_ioctl_unlink(uarg, size);
-	}
-	return -ENOTTY;
+	return ipcbox_ioctl_dispatch(ipcbox_control_ioctls,
+				     ARRAY_SIZE(ipcbox_control_ioctls),
+				     file, cmd, arg);
 }
 
 static const struct file_operations ipcbox_control_fops = {
