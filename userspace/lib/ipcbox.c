@@ -304,6 +304,22 @@ IPCBOX_EXPORT int ipcbox_send_timeout_ms(int fd, const void *buf, size_t len,
 	return ipcbox_send_timeout_ns(fd, buf, len, ms_to_ns(timeout_ms));
 }
 
+/* Fill a zeroed struct ipcbox_recv from a buffer and options. */
+static void recv_req(struct ipcbox_recv *req, void *buf, size_t size,
+		     const struct ipcbox_opts *opts)
+{
+	req->buf = (uintptr_t)buf;
+	req->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+	if (opts) {
+		req->flags = opts->flags;
+		req->timeout_ns = opts->timeout_ns;
+		req->filter_pid = opts->filter_pid;
+		req->filter_tag = opts->filter_tag;
+	} else {
+		req->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	}
+}
+
 IPCBOX_EXPORT int ipcbox_recv_opts(int fd, void *buf, size_t size,
 				   const struct ipcbox_opts *opts,
 				   struct ipcbox_msg_info *info)
@@ -314,16 +330,7 @@ IPCBOX_EXPORT int ipcbox_recv_opts(int fd, void *buf, size_t size,
 	if (size && !buf)
 		return -EFAULT;
 	memset(&req, 0, sizeof(req));
-	req.buf = (uintptr_t)buf;
-	req.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-	if (opts) {
-		req.flags = opts->flags;
-		req.timeout_ns = opts->timeout_ns;
-		req.filter_pid = opts->filter_pid;
-		req.filter_tag = opts->filter_tag;
-	} else {
-		req.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
-	}
+	recv_req(&req, buf, size, opts);
 	ret = ioctl(fd, IPCBOX_IOC_RECV, &req);
 	if (ret < 0)
 		ret = -errno;
@@ -423,16 +430,7 @@ IPCBOX_EXPORT int ipcbox_reply_recv(int fd, uint64_t token, const void *reply,
 	a.reply.token = token;
 	a.reply.buf = (uintptr_t)reply;
 	a.reply.len = (uint32_t)reply_len;
-	a.recv.buf = (uintptr_t)buf;
-	a.recv.size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-	if (opts) {
-		a.recv.flags = opts->flags;
-		a.recv.timeout_ns = opts->timeout_ns;
-		a.recv.filter_pid = opts->filter_pid;
-		a.recv.filter_tag = opts->filter_tag;
-	} else {
-		a.recv.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
-	}
+	recv_req(&a.recv, buf, size, opts);
 	ret = ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
 	if (ret < 0)
 		ret = -errno;
