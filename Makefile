@@ -16,14 +16,22 @@
 #   make bench-quick    the same, each scenario once for a few iterations (smoke)
 #   make clean
 #
-# Variables: KERNEL=6.1|6.12|6.12-rt (one kernel) or KERNELS="6.1 6.12"
-# (default); KDIR=/path/to/kernel/build or KVER=x.y.z builds the module
-# against that tree instead (module target only); ACCEL=tcg|kvm;
-# IPCBOX_CACHE (default /var/cache/ipcbox); BOOT_TIMEOUT, TEST_TIMEOUT.
+# Variables: KERNEL=6.1|6.12|6.12-rt|debug (one kernel) or KERNELS="6.1
+# 6.12" (the default for building); "make check" runs CHECK_KERNELS
+# ("6.1 6.12 debug" unless KERNEL/KERNELS is given). "debug" is built from
+# linux-source-6.12 with KASAN, lockdep, kmemleak and fault injection
+# (scripts/debug-kernel.sh; cached, about 15 min the first time).
+# KDIR=/path/to/kernel/build or KVER=x.y.z builds the module against that
+# tree instead (module target only); ACCEL=tcg|kvm; IPCBOX_CACHE (default
+# /var/cache/ipcbox); BOOT_TIMEOUT, TEST_TIMEOUT.
 
 KERNELS		?= 6.1 6.12
+CHECK_KERNELS	?= 6.1 6.12 debug
 ifneq ($(KERNEL),)
 override KERNELS := $(KERNEL)
+override CHECK_KERNELS := $(KERNEL)
+else ifneq ($(origin KERNELS),file)
+override CHECK_KERNELS := $(KERNELS)
 endif
 IPCBOX_CACHE	?= /var/cache/ipcbox
 ACCEL		?= tcg
@@ -89,12 +97,18 @@ selfcheck: deps
 # One VM test run per kernel: vm-test-6.1, vm-test-6.12, vm-test-6.12-rt.
 vm-test: $(addprefix vm-test-,$(KERNELS))
 
+# Slab debugging (red zones, poisoning, owner tracking) for ipcbox's own
+# cache on every kernel; the debug kernel is slower and gets more time.
+VM_APPEND	?= slub_debug=FZPU,ipcbox_msg*
+export VM_APPEND
+vm_timeouts	= $(if $(filter debug,$(1)),-T 1200 -B 3600)
+
 vm-test-%: deps
 	scripts/vm-run.sh -k $* -o $(BUILD)/vm/$* -m $(BUILD)/$*/ipcbox.ko \
-		-t $(BUILD)/selftests -u $(BUILD)/userspace
+		-t $(BUILD)/selftests -u $(BUILD)/userspace $(call vm_timeouts,$*)
 
 check:
-	@KERNELS="$(KERNELS)" SELFCHECK_KERNEL="$(SELFCHECK_KERNEL)" \
+	@KERNELS="$(CHECK_KERNELS)" SELFCHECK_KERNEL="$(SELFCHECK_KERNEL)" \
 		MAKE="$(MAKE)" scripts/check.sh $(BUILD)
 
 VM_KERNEL := $(firstword $(KERNELS))

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # "make check": dependencies, static checks, every build, the runner
-# self-check, then the selftests in QEMU for each kernel in $KERNELS.
+# self-check, a smoke run of the benchmark, then the selftests in QEMU for
+# each kernel in $KERNELS.
 # Always ends with the line "N passed, N failed": harness test cases over
 # all kernels; a failure that is not a test case (a step that failed, a
 # kernel splat, a timeout, a module that would not unload) adds one to
@@ -45,6 +46,9 @@ step deps $make --no-print-directory deps KERNELS="$kernels" || finish
 step static-check $make --no-print-directory static-check KERNELS="$kernels"
 step build $make --no-print-directory all KERNELS="$kernels" || finish
 step selfcheck $make --no-print-directory selfcheck KERNELS="$kernels"
+# The benchmark is not a test: each scenario runs once, briefly, to show
+# that every backend still works.
+step bench-quick $make --no-print-directory bench-quick
 
 for k in $kernels; do
 	echo "==> vm-test $k"

@@ -7,12 +7,14 @@
 # kselftest harness and checkpatch.pl out of linux-source-6.12.
 #
 # Idempotent: finished steps leave stamp files and are skipped next time.
-# Kernel versions are resolved from the apt metadata at run time.
+# Kernel versions are resolved from the apt metadata at run time. The
+# kernel "debug" is built from linux-source-6.12 by debug-kernel.sh.
 #
 # Cache layout ($IPCBOX_CACHE, default /var/cache/ipcbox):
 #   debs/                     downloaded .debs
 #   src/                      linux-source-6.12 .deb
 #   kernels/<ver>/root/       unpacked headers + kbuild (+ /boot/vmlinuz-<ver>)
+#   debug/<key>/linux/        the debug kernel's built tree (debug-kernel.sh)
 #   ksrc/<srcver>/            harness headers and checkpatch from linux-source
 #   kernels.env               KERNEL name -> version, vmlinuz, KDIR (make/sh)
 
@@ -20,6 +22,7 @@ set -euo pipefail
 
 CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
 ALL_KERNELS="6.1 6.12 6.12-rt"
+here=$(cd "$(dirname "$0")" && pwd)
 # Kernels to prepare now; kernels.env lists every prepared one.
 KERNELS=${KERNELS:-$ALL_KERNELS}
 export DEBIAN_FRONTEND=noninteractive
@@ -42,7 +45,8 @@ apt_update() {
 
 # --- host packages -------------------------------------------------------
 HOST_PKGS="qemu-system-x86 busybox-static cpio sparse build-essential bc kmod
-	   libelf-dev gcc-12 make perl python3 xz-utils flex bison"
+	   libelf-dev gcc-12 make perl python3 xz-utils flex bison libssl-dev
+	   pkgconf man-db groff-base trinity"
 
 # shellcheck disable=SC2086
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' $HOST_PKGS 2>/dev/null |
@@ -64,11 +68,17 @@ fi
 # package lists have not changed since kernels.env was written.
 envf=$CACHE/kernels.env
 if [ ${#missing[@]} -eq 0 ] && [ -r "$envf" ] && [ "$envf" -nt "$0" ] &&
+   [ "$envf" -nt "$here/debug-kernel/debug.config" ] && [ "$envf" -nt "$here/debug-kernel.sh" ] &&
    [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -newer "$envf" 2>/dev/null)" ]; then
 	fresh=1
 	for k in $KERNELS; do
 		n=$(echo "$k" | tr '.-' '__')
 		v=$(sed -n "s/^KVER_$n=//p" "$envf")
+		if [ "$k" = debug ]; then
+			d=$(sed -n "s/^KDIR_$n=//p" "$envf")
+			[ -n "$d" ] && [ -e "$d/../.done" ] || fresh=0
+			continue
+		fi
 		[ -n "$v" ] && [ -e "$CACHE/kernels/$v/.done" ] || fresh=0
 	done
 	grep -q '^KSFT_INCLUDE=' "$envf" || fresh=0
@@ -95,7 +105,8 @@ meta_of() {
 	6.1)     echo linux-image-amd64 ;;
 	6.12)    echo linux-image-6.12-amd64 ;;
 	6.12-rt) echo linux-image-6.12-rt-amd64 ;;
-	*)       die "unknown kernel '$1' (6.1, 6.12, 6.12-rt)" ;;
+	debug)   ;;
+	*)       die "unknown kernel '$1' (6.1, 6.12, 6.12-rt, debug)" ;;
 	esac
 }
 
@@ -187,6 +198,21 @@ fi
 	echo "KSFT_INCLUDE=$ks/tools/testing/selftests"
 	echo "CHECKPATCH=$ks/scripts/checkpatch.pl"
 } >>"$env_tmp"
+
+# --- the debug kernel, built here when wanted (or listed when already built)
+dbg_wanted=0
+case " $KERNELS " in *" debug "*) dbg_wanted=1 ;; esac
+if [ "$dbg_wanted" -eq 1 ] || ls "$CACHE"/debug/*/.done >/dev/null 2>&1; then
+	if [ "$dbg_wanted" -eq 1 ] || "$here/debug-kernel.sh" --check "$srcdeb"; then
+		read -r dver ddir dimg < <("$here/debug-kernel.sh" "$srcdeb")
+		[ -n "$dimg" ] && [ -r "$dimg" ] || die "debug kernel build gave no image"
+		{
+			echo "KVER_debug=$dver"
+			echo "KDIR_debug=$ddir"
+			echo "VMLINUZ_debug=$dimg"
+		} >>"$env_tmp"
+	fi
+fi
 
 mv -f "$env_tmp" "$CACHE/kernels.env"
 trap - EXIT

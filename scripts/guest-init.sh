@@ -158,9 +158,25 @@ demo)
 *)
 	exec >/dev/ttyS1 2>&1
 	echo "# IPCBOX-BOOTED $(uname -r)"
+	echo "# IPCBOX-TAINT-BOOT $(cat /proc/sys/kernel/tainted)"
+	kml=/sys/kernel/debug/kmemleak
+	# A debug kernel: forget what boot itself left, judge the run only.
+	[ -w $kml ] && echo clear >$kml
 	load_module && run_tests
 	unload_module
 	echo "# IPCBOX-TAINT $(cat /proc/sys/kernel/tainted)"
+	if [ -r /proc/lockdep_stats ]; then
+		echo "# IPCBOX-DEBUG-LOCKS $(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)"
+	fi
+	if [ -w $kml ]; then
+		# Objects younger than 5 s are not reported: scan, wait, scan.
+		echo scan >$kml
+		sleep 6
+		echo scan >$kml
+		cat $kml >/tmp/.kmemleak
+		echo "# IPCBOX-KMEMLEAK $(grep -c 'unreferenced object' /tmp/.kmemleak)"
+		sed 's/^/# kmemleak: /' /tmp/.kmemleak | head -n 200
+	fi
 	echo "# IPCBOX-DMESG-BEGIN"
 	dmesg
 	echo "# IPCBOX-DMESG-END"

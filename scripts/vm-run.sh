@@ -171,7 +171,7 @@ if [ "$mode" = test ]; then
 fi
 
 # Kernel splats, from the console and from the dmesg dump.
-splat_re='BUG:|kernel BUG|WARNING:|Oops|general protection|KASAN|UBSAN|possible recursive locking|inconsistent lock state|circular locking|lockdep|sleeping function called|hung task|blocked for more than|Objects remaining|Call Trace|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|kmemleak|list_(add|del) corruption|refcount_t:|double free|use-after-free'
+splat_re='BUG:|kernel BUG|WARNING:|Oops|general protection|KASAN|UBSAN|possible recursive locking|inconsistent lock state|circular locking|lockdep|sleeping function called|hung task|blocked for more than|Objects remaining|Call Trace|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|kmemleak: [0-9]+ new suspected|kmemleak: .*(disabled|Cannot)|list_(add|del) corruption|refcount_t:|double free|use-after-free'
 splats=$( { cat "$out/console.log" 2>/dev/null
 	    sed -n '/^# IPCBOX-DMESG-BEGIN/,/^# IPCBOX-DMESG-END/p' "$out/tap.log"; } |
 	  tr -d '\r' | grep -E "$splat_re" | sed 's/^\[ *[0-9.]*\] //' | sort -u | head -n 20)
@@ -179,10 +179,20 @@ if [ -n "$splats" ]; then
 	while IFS= read -r l; do add "kernel-splat: $l"; done <<<"$splats"
 fi
 taint=$(sed -n 's/^# IPCBOX-TAINT //p' "$out/tap.log" | tr -dc 0-9)
+taint0=$(sed -n 's/^# IPCBOX-TAINT-BOOT //p' "$out/tap.log" | tr -dc 0-9)
 # D (died), W (warning), B (bad page), L (soft lockup).
 if [ -n "$taint" ] && [ $((taint & (128 | 512 | 32 | 16384))) -ne 0 ]; then
 	add "kernel-taint: tainted=$taint (oops, warning, bad page or lockup)"
 fi
+# Anything new but O (out-of-tree) and E (unsigned module) is a finding.
+if [ -n "$taint" ] && [ -n "$taint0" ] && [ $(((taint & ~taint0) & ~(4096 | 8192))) -ne 0 ]; then
+	add "kernel-taint: tainted went from $taint0 to $taint during the run"
+fi
+# A debug kernel also reports lockdep's state and kmemleak's verdict.
+dl=$(sed -n 's/^# IPCBOX-DEBUG-LOCKS //p' "$out/tap.log" | tr -dc 0-9)
+[ -z "$dl" ] || [ "$dl" = 1 ] || add "lockdep: debug_locks is $dl after the run (lockdep turned itself off)"
+kml=$(sed -n 's/^# IPCBOX-KMEMLEAK //p' "$out/tap.log" | tr -dc 0-9)
+[ -z "$kml" ] || [ "$kml" = 0 ] || add "kmemleak: $kml unreferenced objects after the run (see tap.log)"
 
 extra=0
 for r in "${reasons[@]}"; do
