@@ -143,6 +143,14 @@ static_assert(sizeof(struct ipcbox_msg) <= IPCBOX_MSG_OBJ_SIZE / 2);
 
 static struct kmem_cache *ipcbox_msg_cache;
 
+/*
+ * Message memory is charged to the sender's memory cgroup. Any user can
+ * fill a queue, so hitting the cgroup's limit (or running out of memory)
+ * must fail the send with ENOMEM, as documented, rather than wake the OOM
+ * killer or log a warning: try hard, then fail quietly.
+ */
+#define IPCBOX_GFP_MSG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 int __init ipcbox_mailbox_init(void)
 {
 	/* Payloads are copied from and to user space: whitelist them. */
@@ -517,9 +525,9 @@ static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len)
 	struct ipcbox_msg *msg;
 
 	if (len <= IPCBOX_MSG_SMALL)
-		msg = kmem_cache_alloc(ipcbox_msg_cache, GFP_KERNEL_ACCOUNT);
+		msg = kmem_cache_alloc(ipcbox_msg_cache, IPCBOX_GFP_MSG);
 	else
-		msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+		msg = kvmalloc(struct_size(msg, data, len), IPCBOX_GFP_MSG);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(msg->data, buf, len)) {
@@ -943,7 +951,7 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 	if (ret)
 		return ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ctx = kzalloc(sizeof(*ctx), IPCBOX_GFP_MSG);
 	if (!ctx)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&ctx->node);
