@@ -7,6 +7,7 @@
 #   make deps           host packages + kernel images/headers into the cache
 #   make module         ipcbox.ko for each kernel in KERNELS (build/<k>/ipcbox.ko)
 #   make userspace      libipcbox, ipcboxctl, examples (build/userspace)
+#   make stage          user space installed into build/stage (PREFIX=/usr)
 #   make selftests      kselftest binaries (build/selftests)
 #   make static-check   W=1, sparse (C=2), checkpatch --strict
 #   make check          all of the above, runner self-check, VM tests per kernel
@@ -57,7 +58,7 @@ kenv		= $(shell $(CURDIR)/scripts/kenv.sh $(1) $(2))
 HAVE_USERSPACE	:= $(wildcard userspace/Makefile)
 HAVE_SELFTESTS	:= $(wildcard selftests/Makefile)
 
-all: module userspace selftests tools
+all: module userspace stage selftests tools
 
 deps:
 	@KERNELS="$(KERNELS)" scripts/deps.sh
@@ -79,6 +80,16 @@ ifneq ($(HAVE_SELFTESTS),)
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INCLUDE=$(call kenv,-,KSFT_INCLUDE)
 else
 	@echo "selftests: no selftests/Makefile yet, nothing to build"
+endif
+
+# User space installed as a package would be, for the VM test that builds
+# against an installed libipcbox (userspace/tests/install-test.sh).
+stage: userspace
+ifneq ($(HAVE_USERSPACE),)
+	@rm -rf $(BUILD)/stage
+	@$(MAKE) -s --no-print-directory -C userspace O=$(BUILD)/userspace \
+		DESTDIR=$(BUILD)/stage PREFIX=/usr install >/dev/null
+	@echo "stage: $(BUILD)/stage (PREFIX=/usr)"
 endif
 
 # Prints the INFO struct in the demo when ipcboxctl is not there.
@@ -167,5 +178,5 @@ ifneq ($(HAVE_USERSPACE),)
 endif
 	rm -rf $(BUILD)
 
-.PHONY: all deps module userspace selftests tools static-check selfcheck \
+.PHONY: all deps module userspace stage selftests tools static-check selfcheck \
 	vm-test check vm demo clean install uninstall bench bench-build bench-quick

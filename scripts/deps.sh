@@ -160,6 +160,65 @@ for k in $ALL_KERNELS; do
 		[ -e "$kdir/scripts/basic/fixdep" ] || die "kbuild tree incomplete for $ver"
 		touch "$kd/.done"
 	fi
+	# The 9p client modules (and virtio-pci where it is a module too) in
+	# $kd/9p with load.order, dependencies first: the guest mounts the
+	# host's root read-only over virtio-9p to build against an installed
+	# libipcbox with the host's compiler. Built-in ones are not there.
+	if [ ! -e "$kd/.9p.done" ]; then
+		log "extracting the 9p modules of $k ($ver)"
+		rm -rf "$kd/9p" "$kd/9p.tmp"
+		mkdir -p "$kd/9p.tmp"
+		ideb=$(fetch "linux-image-$ver-unsigned")
+		# name -> member path, for every module of the package
+		declare -A kmod=() kdeps=()
+		while read -r m; do
+			b=${m##*/}
+			b=${b%%.ko*}
+			kmod[${b//-/_}]=$m
+		done < <(dpkg-deb -c "$ideb" | awk '{ print $NF }' |
+			 grep -E '^\./lib/modules/[^/]+/kernel/.*\.ko(\.xz|\.zst)?$')
+		todo=()
+		for m in 9p 9pnet_virtio virtio_pci; do
+			[ -z "${kmod[$m]:-}" ] || todo+=("$m")
+		done
+		while [ ${#todo[@]} -gt 0 ]; do
+			paths=()
+			for m in "${todo[@]}"; do paths+=("${kmod[$m]}"); done
+			dpkg-deb --fsys-tarfile "$ideb" | tar -x -C "$kd/9p.tmp" "${paths[@]}"
+			next=()
+			for m in "${todo[@]}"; do
+				d=$(modinfo -F depends "$kd/9p.tmp/${kmod[$m]}")
+				kdeps[$m]=${d//,/ }
+				for x in ${kdeps[$m]}; do
+					x=${x//-/_}
+					[ -n "${kmod[$x]:-}" ] ||
+						die "$m needs $x, not in the $ver image"
+					[ -n "${kdeps[$x]+set}" ] || next+=("$x")
+				done
+			done
+			todo=()
+			[ ${#next[@]} -eq 0 ] || mapfile -t todo < <(printf '%s\n' "${next[@]}" | sort -u)
+		done
+		# Dependencies first (depth-first), each module once.
+		mkdir -p "$kd/9p"
+		: >"$kd/9p/load.order"
+		emit() {
+			local x
+			grep -qx "$1" "$kd/9p/load.order" && return 0
+			for x in ${kdeps[$1]}; do emit "${x//-/_}"; done
+			grep -qx "$1" "$kd/9p/load.order" && return 0
+			case ${kmod[$1]} in
+			*.xz)  xz -dc "$kd/9p.tmp/${kmod[$1]}" ;;
+			*.zst) zstd -qdc "$kd/9p.tmp/${kmod[$1]}" ;;
+			*)     cat "$kd/9p.tmp/${kmod[$1]}" ;;
+			esac >"$kd/9p/$1.ko"
+			echo "$1" >>"$kd/9p/load.order"
+		}
+		for m in "${!kdeps[@]}"; do emit "$m"; done
+		unset kmod kdeps
+		rm -rf "$kd/9p.tmp"
+		touch "$kd/.9p.done"
+	fi
 	n=$(echo "$k" | tr '.-' '__')
 	{
 		echo "KVER_$n=$ver"

@@ -4,6 +4,7 @@
 # /init of the ipcbox test initramfs (busybox). Reads /etc/ipcbox-vm.conf:
 #   MODE=test|shell|demo  TEST_TIMEOUT=<seconds per test binary>
 #   LOAD_MODULE=1|0
+#   IPCBOX_SRC=<checkout on the host>  IPCBOX_STAGE=<staged install>
 # In test mode, TAP goes to /dev/ttyS1 (the host's tap.log) and the kernel
 # console stays on ttyS0, so the host can tell them apart.
 
@@ -122,8 +123,18 @@ run_tests() {
 case $MODE in
 shell)
 	load_module
+	# The host's root on /host (read-only) and this checkout on /src.
+	if [ -z "${IPCBOX_SRC:-}" ]; then
+		hostroot="The host's root is not shared with this VM."
+	elif ipcbox-hostroot 2>/tmp/.hostroot; then
+		ln -s "/host$IPCBOX_SRC" /src
+		hostroot="The host's root is on /host (read-only), the ipcbox checkout on /src."
+	else
+		hostroot="The host's root is not on /host: $(sed 's/^ipcbox-hostroot: //' /tmp/.hostroot)"
+	fi
 	echo
 	echo "ipcbox VM ($(uname -r)). Tests are in /selftests, tools in /usr/bin."
+	echo "$hostroot"
 	echo "To leave: type 'poweroff' (or press Ctrl-A then X)."
 	echo
 	# No init daemon to signal: make poweroff/reboot act at once.

@@ -7,17 +7,19 @@
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz [-m ipcbox.ko] [-t TESTDIR]
 #                       [-u USERSPACE_BUILD_DIR] [-x EXTRA_FILE]...
-#                       [-c KEY=VALUE]...
+#                       [-c KEY=VALUE]... [-9 MODDIR]
 #   -t  directory of test executables (and optional tests.list)
 #   -x  extra file copied into /selftests (helpers such as a .ko)
 #   -c  line written to /etc/ipcbox-vm.conf (MODE, TEST_TIMEOUT, ...)
+#   -9  the kernel's 9p modules and their load.order (deps.sh), into
+#       /lib/ipcbox/9p for ipcbox-hostroot (scripts/guest-hostroot.sh)
 
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-out= ko= tests= us= extras=() conf=()
-while getopts "o:m:t:u:x:c:" o; do
+out= ko= tests= us= extras=() conf=() p9=
+while getopts "o:m:t:u:x:c:9:" o; do
 	case $o in
 	o) out=$OPTARG ;;
 	m) ko=$OPTARG ;;
@@ -25,6 +27,7 @@ while getopts "o:m:t:u:x:c:" o; do
 	u) us=$OPTARG ;;
 	x) extras+=("$OPTARG") ;;
 	c) conf+=("$OPTARG") ;;
+	9) p9=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -43,6 +46,15 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
+cp "$here/guest-hostroot.sh" "$root/sbin/ipcbox-hostroot"
+chmod 755 "$root/sbin/ipcbox-hostroot"
+if [ -n "$p9" ] && [ -s "$p9/load.order" ]; then
+	mkdir -p "$root/lib/ipcbox/9p"
+	cp "$p9/load.order" "$root/lib/ipcbox/9p/"
+	while read -r m; do
+		cp "$p9/$m.ko" "$root/lib/ipcbox/9p/"
+	done <"$p9/load.order"
+fi
 
 cat >"$root/etc/passwd" <<'PW'
 root:x:0:0:root:/root:/bin/sh

@@ -6,12 +6,23 @@
 #
 # usage: vm-run.sh -k KERNEL -o OUTDIR [-M test|shell|demo] [-m ipcbox.ko]
 #                  [-t TESTDIR] [-u USERSPACE_DIR] [-x EXTRA]... [-n]
-#                  [-T TEST_TIMEOUT] [-B BOOT_TIMEOUT]
+#                  [-T TEST_TIMEOUT] [-B BOOT_TIMEOUT] [-s STAGE]
 #   -n  do not load ipcbox.ko (runner self-check)
+#   -s  a staged install of user space (make stage; default: "stage" next
+#       to the -u directory, when there is one) for the guest to build
+#       against; its path reaches the guest as IPCBOX_STAGE (not under
+#       /tmp, which the guest's own /tmp hides)
+#
+# In test and shell mode the host's root is shared read-only with the
+# guest (virtio-9p, tag "hostroot"; VM_HOSTROOT=0 leaves it out) along with
+# the kernel's 9p modules from the cache; ipcbox-hostroot in the guest
+# (scripts/guest-hostroot.sh) mounts it on /host. IPCBOX_SRC in the
+# guest's /etc/ipcbox-vm.conf is this checkout's path on the host.
 #
 # Environment: ACCEL=tcg|kvm (default tcg), IPCBOX_CACHE, VM_MEM (1G),
 # VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary),
-# BOOT_RETRIES (1: boots whose kernel died before /init are retried).
+# BOOT_RETRIES (1: boots whose kernel died before /init are retried),
+# VM_HOSTROOT (1).
 #
 # Test mode leaves in OUTDIR: console.log (kernel console, ttyS0),
 # tap.log (TAP + dmesg dump, ttyS1), initramfs.cpio.gz, result.env
@@ -25,10 +36,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
 ACCEL=${ACCEL:-tcg}
-kernel= out= mode=test ko= tests= us= extras=() load=1
+kernel= out= mode=test ko= tests= us= extras=() load=1 stage=
 test_timeout=${TEST_TIMEOUT:-300}
 boot_timeout=${BOOT_TIMEOUT:-900}
-while getopts "k:o:M:m:t:u:x:nT:B:" o; do
+while getopts "k:o:M:m:t:u:x:nT:B:s:" o; do
 	case $o in
 	k) kernel=$OPTARG ;;
 	o) out=$OPTARG ;;
@@ -40,6 +51,7 @@ while getopts "k:o:M:m:t:u:x:nT:B:" o; do
 	n) load=0 ;;
 	T) test_timeout=$OPTARG ;;
 	B) boot_timeout=$OPTARG ;;
+	s) stage=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -65,10 +77,19 @@ fi
 [ -z "$ko" ] || args+=(-m "$ko")
 [ -z "$tests" ] || args+=(-t "$tests")
 [ -z "$us" ] || args+=(-u "$us")
+
+share=()
+if [ "$mode" != demo ] && [ "${VM_HOSTROOT:-1}" = 1 ]; then
+	share=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+	[ ! -s "$CACHE/kernels/${!kv}/9p/load.order" ] || args+=(-9 "$CACHE/kernels/${!kv}/9p")
+	args+=(-c "IPCBOX_SRC='$top'")
+	[ -n "$stage" ] || [ -z "$us" ] || [ ! -d "$us/../stage" ] || stage=$us/../stage
+	[ -z "$stage" ] || args+=(-c "IPCBOX_STAGE='$(cd "$stage" && pwd)'")
+fi
 "$here/mkinitramfs.sh" "${args[@]}" "${extras[@]}" || exit 2
 
 qemu=(qemu-system-x86_64 -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" -accel "$ACCEL"
-      -kernel "$vmlinuz" -initrd "$initrd" -no-reboot -nodefaults
+      -kernel "$vmlinuz" -initrd "$initrd" -no-reboot -nodefaults "${share[@]}"
       -append "console=ttyS0 panic=-1 oops=panic ignore_loglevel ${VM_APPEND:-}")
 [ "$ACCEL" != kvm ] || qemu+=(-cpu host)
 

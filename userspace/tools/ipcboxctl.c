@@ -448,7 +448,7 @@ static int print_table(FILE *f, char **only, int nr_only, bool json,
 
 static const char *const feature_names[] = {
 	"named", "anon", "rendezvous", "unbounded", "sync", "cache",
-	"filter", "peek", "shutdown", "fasync",
+	"filter", "peek", "shutdown", "fasync", "call", "batch",
 };
 #define NR_FEATURES (sizeof(feature_names) / sizeof(feature_names[0]))
 
