@@ -29,7 +29,7 @@
  * reference while the mailbox has a name; every open file holds one. The
  * last put frees the queued messages and returns the per-user count.
  * A named mailbox also holds a module reference until it is unlinked, so
- * rmmod fails with EBUSY while any name exists; open files pin the module
+ * rmmod fails (EWOULDBLOCK) while any name exists; open files pin the module
  * through their file_operations.
  */
 #ifndef _IPCBOX_INTERNAL_H

@@ -887,6 +887,16 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 
+	/*
+	 * A task being killed never returns to user space: the message it
+	 * took (found, or handed to it after the kill) would die with it.
+	 * Give it back, as after a failed copy.
+	 */
+	if (!peek && fatal_signal_pending(current)) {
+		ipcbox_requeue(mb, msg);
+		return -EINTR;
+	}
+
 	ipcbox_fill_info(msg, &info, peek);
 	if (copy_to_user(buf, msg->data, msg->len) ||
 	    (uinfo && copy_to_user(uinfo, &info, sizeof(info)))) {

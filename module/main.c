@@ -273,7 +273,13 @@ static int ipcbox_register(struct ipcbox_mailbox *mb)
 		ret = -EEXIST;
 		if (ipcbox_find_name(mb->name))
 			goto out_user;
-		minor = idr_alloc(&ipcbox_idr, mb, 0, IPCBOX_MINORS, GFP_KERNEL);
+		/*
+		 * Cyclic, so that a freed minor is not handed out again at
+		 * once: an open(2) that looked up an unlinked name's node
+		 * must find nothing (ENOENT), not the next mailbox created.
+		 */
+		minor = idr_alloc_cyclic(&ipcbox_idr, mb, 0, IPCBOX_MINORS,
+					 GFP_KERNEL);
 		if (minor < 0) {
 			ret = minor;
 			goto out_user;

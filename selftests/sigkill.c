@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SIGKILL of tasks blocked in ipcbox: senders on a full bounded mailbox,
+ * receivers on an empty one, senders on a rendezvous mailbox and SYNC
+ * senders, CALL callers and servers. A killed blocked send delivers
+ * nothing, a killed blocked receive consumes nothing, the waiter counts
+ * drop back, and the survivors keep working.
+ *
+ * The chaos cases run a surviving producer and consumer for
+ * IPCBOX_SIGKILL_SECS seconds (default 8) while victim senders and
+ * receivers are forked and killed at random moments: no message is
+ * received twice or made up, and of the messages whose send returned 0
+ * at most one per killed receiver is missing (the one it may have taken
+ * just before it died).
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+#define NR_VICTIMS	4
+#define ROUNDS		10
+#define DEFAULT_SECS	8
+
+static unsigned long env_ul(const char *var, unsigned long def)
+{
+	const char *s = getenv(var);
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, NULL, 0);
+	return v ? v : def;
+}
+
+static int nr_mailboxes(int ctl)
+{
+	struct ipcbox_info info;
+
+	if (ipcbox_get_info(ctl, &info))
+		return -1;
+	return info.nr_mailboxes;
+}
+
+/* SIGKILL and reap: returns how many died of that SIGKILL. */
+static int kill_all(pid_t *pids, int n)
+{
+	int i, status, killed = 0;
+
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i])
+			continue;
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			killed++;
+	}
+	return killed;
+}
+
+enum victim_op {
+	V_SEND,		/* blocking send */
+	V_SEND_SYNC,	/* SYNC send */
+	V_SEND_TIMED,	/* send with a long timeout */
+	V_RECV,		/* blocking receive */
+	V_RECV_FILTER,	/* tag-filtered receive with a long timeout */
+	V_READ,		/* read(2) */
+	V_CALL,		/* CALL */
+};
+
+static pid_t victim(int fd, enum victim_op op, int ctl)
+{
+	pid_t pid = fork();
+	char buf[64] = "victim";
+	struct ipcbox_call c;
+	int priv;
+
+	if (pid)
+		return pid;
+	/* a private mailbox with a queued message dies with the victim */
+	priv = mb_anon(ctl, 4, 64);
+	if (priv >= 0)
+		mb_send(priv, "private", 7, 0, 0);
+	switch (op) {
+	case V_SEND:
+		mb_send_full(fd, buf, 6, 0, -1, 0, 0xdead, NULL);
+		break;
+	case V_SEND_SYNC:
+		mb_send_full(fd, buf, 6, IPCBOX_SEND_SYNC, -1, 0, 0xdead, NULL);
+		break;
+	case V_SEND_TIMED:
+		mb_send_full(fd, buf, 6, 0, 60 * NSEC_PER_SEC, 0, 0xdead, NULL);
+		break;
+	case V_RECV:
+		mb_recv(fd, buf, sizeof(buf), 0, -1);
+		break;
+	case V_RECV_FILTER:
+		mb_recv_full(fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_TAG,
+			     60 * NSEC_PER_SEC, 0, 0xbeef, NULL);
+		break;
+	case V_READ:
+		if (read(fd, buf, sizeof(buf)) < 0)
+			break;
+		break;
+	case V_CALL:
+		memset(&c, 0, sizeof(c));
+		c.buf = (uintptr_t)"request";
+		c.len = 7;
+		c.timeout_ns = -1;
+		c.tag = 0xdead;
+		c.reply_buf = (uintptr_t)buf;
+		c.reply_size = sizeof(buf);
+		ioctl(fd, IPCBOX_IOC_CALL, &c);
+		break;
+	}
+	/* not reached while blocked: the test kills us first */
+	_exit(99);
+}
+
+FIXTURE(sigkill) {
+	int ctl;
+	int fd;
+	int base_mailboxes;
+	int base_refcnt;
+};
+
+FIXTURE_SETUP(sigkill)
+{
+	self->fd = -1;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->base_mailboxes = nr_mailboxes(self->ctl);
+	self->base_refcnt = module_refcnt();
+}
+
+FIXTURE_TEARDOWN(sigkill)
+{
+	close_fd(&self->fd);
+	close_fd(&self->ctl);
+}
+
+/* Nothing the victims made is left: their private mailboxes are freed. */
+#define expect_no_leftovers(_metadata, self) \
+	__expect_no_leftovers(_metadata, self->ctl, &self->fd, \
+			      self->base_mailboxes, self->base_refcnt)
+
+static void __expect_no_leftovers(struct __test_metadata *_metadata, int ctl,
+				  int *fd, int base_mailboxes, int base_refcnt)
+{
+	int64_t end = now_ns() + 5 * NSEC_PER_SEC;
+	int n;
+
+	close_fd(fd);
+	/* the last fput of a killed task's files may run a little later */
+	while ((n = nr_mailboxes(ctl)) != base_mailboxes && now_ns() < end)
+		sleep_ms(10);
+	EXPECT_EQ(base_mailboxes, n);
+	EXPECT_EQ(base_refcnt, module_refcnt());
+}
+
+static void expect_idle(struct __test_metadata *_metadata, int fd,
+			uint32_t depth, uint64_t sent, uint64_t received)
+{
+	struct ipcbox_stat st;
+
+	ASSERT_EQ(0, mb_stat(fd, &st));
+	EXPECT_EQ(0, st.waiting_senders);
+	EXPECT_EQ(0, st.waiting_receivers);
+	EXPECT_EQ(depth, st.depth);
+	EXPECT_EQ(sent, st.sent);
+	EXPECT_EQ(received, st.received);
+}
+
+TEST_F_TIMEOUT(sigkill, killed_senders_blocked_on_full_deliver_nothing, 120)
+{
+	pid_t pids[NR_VICTIMS];
+	int r, i, kills = 0;
+	char buf[64];
+
+	self->fd = mb_anon(self->ctl, 2, 64);
+	ASSERT_GE(self->fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		ASSERT_EQ(0, mb_send_full(self->fd, "keep0", 5, 0, 0, 0, 0, NULL));
+		ASSERT_EQ(0, mb_send_full(self->fd, "keep1", 5, 0, 0, 0, 0, NULL));
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(self->fd, i % 3 == 0 ? V_SEND :
+					 i % 3 == 1 ? V_SEND_SYNC : V_SEND_TIMED,
+					 self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, NR_VICTIMS, 0, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		expect_idle(_metadata, self->fd, 2, 2 * (r + 1), 2 * r);
+		/* the queue holds what was there before, nothing more */
+		EXPECT_EQ(5, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+		EXPECT_EQ(0, memcmp(buf, "keep0", 5));
+		EXPECT_EQ(5, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+		EXPECT_EQ(0, memcmp(buf, "keep1", 5));
+		EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	}
+	ksft_print_msg("sigkill: senders blocked on full: kills=%d rounds=%d\n",
+		       kills, ROUNDS);
+	EXPECT_EQ(ROUNDS * NR_VICTIMS, kills);
+	expect_no_leftovers(_metadata, self);
+}
+
+TEST_F_TIMEOUT(sigkill, killed_receivers_blocked_on_empty_consume_nothing, 120)
+{
+	pid_t pids[NR_VICTIMS];
+	int r, i, kills = 0;
+	char buf[64];
+
+	self->fd = mb_anon(self->ctl, 2, 64);
+	ASSERT_GE(self->fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(self->fd, i % 3 == 0 ? V_RECV :
+					 i % 3 == 1 ? V_READ : V_RECV_FILTER,
+					 self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, 0, NR_VICTIMS, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		expect_idle(_metadata, self->fd, 0, 2 * r, 2 * r);
+		/* sends queue for the survivor instead of going to the dead */
+		ASSERT_EQ(0, mb_send_full(self->fd, "a", 1, 0, 0, 0, 0xbeef, NULL));
+		ASSERT_EQ(0, mb_send_full(self->fd, "b", 1, 0, 0, 0, 0, NULL));
+		EXPECT_EQ(2, mb_depth(self->fd));
+		EXPECT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+		EXPECT_EQ('a', buf[0]);
+		EXPECT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+		EXPECT_EQ('b', buf[0]);
+	}
+	ksft_print_msg("sigkill: receivers blocked on empty: kills=%d rounds=%d\n",
+		       kills, ROUNDS);
+	EXPECT_EQ(ROUNDS * NR_VICTIMS, kills);
+	expect_no_leftovers(_metadata, self);
+}
+
+TEST_F_TIMEOUT(sigkill, killed_rendezvous_receivers_take_no_later_send, 120)
+{
+	struct bg_op op;
+	pid_t pids[NR_VICTIMS];
+	int r, i, kills = 0;
+	char buf[64];
+
+	self->fd = mb_anon(self->ctl, 0, 64);
+	ASSERT_GE(self->fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(self->fd, i % 2 ? V_RECV : V_READ,
+					 self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, 0, NR_VICTIMS, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		expect_idle(_metadata, self->fd, 0, r, r);
+		/* no receiver is left: a non-blocking rendezvous send fails */
+		EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, 0, 0));
+		/* and a live one still gets the next message */
+		bg_init(&op, BG_RECV, self->fd, 0);
+		ASSERT_EQ(0, bg_start(&op));
+		ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 10000));
+		EXPECT_EQ(0, mb_send(self->fd, "y", 1, 0, -1));
+		bg_join(&op);
+		EXPECT_EQ(1, op.ret);
+		EXPECT_EQ('y', op.buf[0]);
+	}
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	ksft_print_msg("sigkill: rendezvous receivers: kills=%d rounds=%d\n",
+		       kills, ROUNDS);
+	EXPECT_EQ(ROUNDS * NR_VICTIMS, kills);
+	expect_no_leftovers(_metadata, self);
+}
+
+TEST_F_TIMEOUT(sigkill, killed_rendezvous_and_sync_senders_deliver_nothing, 120)
+{
+	pid_t pids[NR_VICTIMS];
+	int r, i, kills = 0, sync_fd;
+	char buf[64];
+
+	self->fd = mb_anon(self->ctl, 0, 64);
+	ASSERT_GE(self->fd, 0);
+	sync_fd = mb_anon(self->ctl, 8, 64);
+	ASSERT_GE(sync_fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(self->fd, i % 2 ? V_SEND : V_SEND_SYNC,
+					 self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, NR_VICTIMS, 0, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		expect_idle(_metadata, self->fd, 0, 0, 0);
+		EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(sync_fd, V_SEND_SYNC, self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(sync_fd, NR_VICTIMS, 0, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		expect_idle(_metadata, sync_fd, 0, 0, 0);
+		EXPECT_EQ(-EAGAIN, mb_recv(sync_fd, buf, sizeof(buf), 0, 0));
+	}
+	/* both still work */
+	EXPECT_EQ(0, mb_send(sync_fd, "z", 1, 0, 0));
+	EXPECT_EQ(1, mb_recv(sync_fd, buf, sizeof(buf), 0, 0));
+	close(sync_fd);
+	ksft_print_msg("sigkill: rendezvous and SYNC senders: kills=%d rounds=%d\n",
+		       kills, ROUNDS);
+	EXPECT_EQ(2 * ROUNDS * NR_VICTIMS, kills);
+	expect_no_leftovers(_metadata, self);
+}
+
+static int do_reply(int fd, uint64_t token, const char *s)
+{
+	struct ipcbox_reply rp;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.token = token;
+	rp.buf = (uintptr_t)s;
+	rp.len = strlen(s);
+	return sys_ioctl(fd, IPCBOX_IOC_REPLY, &rp);
+}
+
+TEST_F_TIMEOUT(sigkill, killed_callers_are_withdrawn_or_cancelled, 120)
+{
+	struct ipcbox_msg_info info;
+	pid_t pids[NR_VICTIMS];
+	int r, i, kills = 0;
+	char buf[64];
+
+	self->fd = mb_anon(self->ctl, 4, 64);
+	ASSERT_GE(self->fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		/* killed before the request was received: it is withdrawn */
+		for (i = 0; i < NR_VICTIMS; i++)
+			pids[i] = victim(self->fd, V_CALL, self->ctl);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, NR_VICTIMS, 0, 10000));
+		kills += kill_all(pids, NR_VICTIMS);
+		EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+
+		/* killed after: the reply is refused with ECANCELED */
+		pids[0] = victim(self->fd, V_CALL, self->ctl);
+		ASSERT_EQ(7, mb_recv_full(self->fd, buf, sizeof(buf), 0, -1, 0, 0,
+					  &info));
+		ASSERT_NE(0, info.token);
+		kills += kill_all(pids, 1);
+		EXPECT_EQ(-ECANCELED, do_reply(self->fd, info.token, "late"));
+		EXPECT_EQ(-ENOENT, do_reply(self->fd, info.token, "again"));
+		expect_idle(_metadata, self->fd, 0, r + 1, r + 1);
+	}
+	ksft_print_msg("sigkill: CALL callers: kills=%d rounds=%d\n", kills, ROUNDS);
+	EXPECT_EQ(ROUNDS * (NR_VICTIMS + 1), kills);
+	expect_no_leftovers(_metadata, self);
+}
+
+/*
+ * A message sent while its would-be receiver is being killed (SIGKILL
+ * sent, the task not yet gone) must not die with it: the dying receiver
+ * takes nothing, and the message stays for the next one.
+ */
+TEST_F_TIMEOUT(sigkill, message_sent_to_a_dying_receiver_is_not_lost, 120)
+{
+	unsigned long rounds = env_ul("IPCBOX_SIGKILL_ROUNDS", 40);
+	int sent = 0, lost = 0, kills = 0, msent, c, ret;
+	static const uint32_t caps[] = { 2, 0 };
+	unsigned long r;
+	char buf[64];
+	pid_t pid;
+
+	for (c = 0; c < 2; c++) {
+		self->fd = mb_anon(self->ctl, caps[c], 64);
+		ASSERT_GE(self->fd, 0);
+		msent = 0;
+		for (r = 0; r < rounds; r++) {
+			pid = victim(self->fd, r % 2 ? V_RECV : V_READ, self->ctl);
+			ASSERT_GT(pid, 0);
+			ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 10000));
+			kill(pid, SIGKILL);
+			/* on capacity 0 this succeeds only by a hand-off */
+			ret = mb_send(self->fd, "m", 1, 0,
+				      caps[c] ? 0 : 20 * NSEC_PER_MSEC);
+			kills += kill_all(&pid, 1);
+			if (ret) {
+				EXPECT_EQ(caps[c] ? 0 : -ETIMEDOUT, ret);
+				continue;
+			}
+			sent++;
+			msent++;
+			if (mb_recv(self->fd, buf, sizeof(buf), 0, 0) != 1)
+				lost++;
+			expect_idle(_metadata, self->fd, 0, msent, msent);
+		}
+		close_fd(&self->fd);
+	}
+	ksft_print_msg("sigkill: sends racing a receiver's SIGKILL: kills=%d sent=%d lost=%d\n",
+		       kills, sent, lost);
+	EXPECT_EQ(2 * rounds, kills);
+	EXPECT_LT(0, sent);
+	EXPECT_EQ(0, lost);
+	expect_no_leftovers(_metadata, self);
+}
+
+/*
+ * A server with its own open file of the mailbox: it receives one request
+ * and then waits to be killed.
+ */
+static pid_t server_victim(const char *name, int *ready)
+{
+	struct ipcbox_msg_info info;
+	pid_t pid = fork();
+	char buf[64];
+	int fd;
+
+	if (pid)
+		return pid;
+	dev_path(buf, sizeof(buf), name);
+	fd = open(buf, O_RDWR);
+	if (fd < 0 ||
+	    mb_recv_full(fd, buf, sizeof(buf), 0, -1, 0, 0, &info) < 0)
+		_exit(1);
+	__atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+}
+
+TEST_F_TIMEOUT(sigkill, killed_servers_reset_their_callers, 120)
+{
+	struct ipcbox_call c;
+	pid_t pid;
+	int r, kills = 0, resets = 0, *ready;
+	char buf[64], name[IPCBOX_NAME_MAX];
+
+	ready = mmap(NULL, sizeof(*ready), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ready);
+	test_name(name, sizeof(name), "srv");
+	self->fd = mb_create(self->ctl, name, 4, 64, 0600, IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		*ready = 0;
+		pid = server_victim(name, ready);
+		ASSERT_GT(pid, 0);
+		ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 10000));
+		memset(&c, 0, sizeof(c));
+		c.buf = (uintptr_t)"req";
+		c.len = 3;
+		c.timeout_ns = -1;
+		c.reply_buf = (uintptr_t)buf;
+		c.reply_size = sizeof(buf);
+		/* the kill happens while this call waits for the reply */
+		if (fork() == 0) {
+			int64_t end = now_ns() + 10 * NSEC_PER_SEC;
+
+			while (!__atomic_load_n(ready, __ATOMIC_SEQ_CST) &&
+			       now_ns() < end)
+				sleep_ms(1);
+			sleep_ms(20);
+			kill(pid, SIGKILL);
+			_exit(0);
+		}
+		EXPECT_EQ(-ECONNRESET, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c));
+		if (kill_all(&pid, 1) == 1)
+			kills++;
+		while (wait(NULL) > 0)
+			;
+		resets++;
+		expect_idle(_metadata, self->fd, 0, r + 1, r + 1);
+	}
+	ksft_print_msg("sigkill: CALL servers: kills=%d resets=%d rounds=%d\n",
+		       kills, resets, ROUNDS);
+	EXPECT_EQ(ROUNDS, kills);
+	munmap(ready, sizeof(*ready));
+	EXPECT_EQ(0, mb_unlink(self->ctl, name));
+	expect_no_leftovers(_metadata, self);
+}
+
+/*
+ * Chaos: a surviving producer and consumer keep a stream going while
+ * victims are forked and killed at random.
+ */
+#define MAX_SURV	200000
+#define MAX_VSEND	4096
+#define VSEND_MSGS	32
+
+struct ck_msg {
+	uint32_t origin;	/* 0: the survivor, else victim sender + 1 */
+	uint32_t seq;
+	uint32_t check;
+};
+
+struct ck_shared {
+	uint32_t surv_sent;			/* survivor sends done */
+	uint8_t surv_got[MAX_SURV];
+	uint8_t v_intent[MAX_VSEND][VSEND_MSGS];
+	uint8_t v_done[MAX_VSEND][VSEND_MSGS];
+	uint8_t v_got[MAX_VSEND][VSEND_MSGS];
+	uint64_t phantom, corrupt, errors;
+	volatile int stop;
+};
+
+static void ck_fill(struct ck_msg *m, uint32_t origin, uint32_t seq)
+{
+	m->origin = origin;
+	m->seq = seq;
+	m->check = origin * 2654435761u ^ seq * 40503u ^ 0x5a5a5a5a;
+}
+
+static void ck_record(struct ck_shared *sh, const struct ck_msg *m, int n)
+{
+	if (n != sizeof(*m) ||
+	    m->check != (m->origin * 2654435761u ^ m->seq * 40503u ^ 0x5a5a5a5a)) {
+		__atomic_fetch_add(&sh->corrupt, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (m->origin == 0) {
+		if (m->seq >= MAX_SURV)
+			__atomic_fetch_add(&sh->phantom, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&sh->surv_got[m->seq], 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (m->origin > MAX_VSEND || m->seq >= VSEND_MSGS ||
+	    !sh->v_intent[m->origin - 1][m->seq])
+		__atomic_fetch_add(&sh->phantom, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&sh->v_got[m->origin - 1][m->seq], 1,
+				   __ATOMIC_RELAXED);
+}
+
+static int ck_receive_loop(int fd, struct ck_shared *sh, bool until_epipe)
+{
+	struct ck_msg m;
+	int n;
+
+	for (;;) {
+		n = mb_recv(fd, &m, sizeof(m), 0,
+			    until_epipe ? -1 : 50 * NSEC_PER_MSEC);
+		if (n == -EPIPE)
+			return 0;
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n < 0) {
+			__atomic_fetch_add(&sh->errors, 1, __ATOMIC_RELAXED);
+			return 1;
+		}
+		ck_record(sh, &m, n);
+	}
+}
+
+static void ck_victim_sender(int fd, struct ck_shared *sh, uint32_t id,
+			     bool sync)
+{
+	struct ck_msg m;
+	uint32_t k;
+
+	for (k = 0; k < VSEND_MSGS; k++) {
+		ck_fill(&m, id + 1, k);
+		sh->v_intent[id][k] = 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (mb_send(fd, &m, sizeof(m), sync ? IPCBOX_SEND_SYNC : 0, -1))
+			_exit(1);
+		sh->v_done[id][k] = 1;
+	}
+	_exit(0);
+}
+
+FIXTURE(chaos) {
+	int ctl;
+	int fd;
+	int base_mailboxes;
+	int base_refcnt;
+};
+
+FIXTURE_VARIANT(chaos) {
+	uint32_t capacity;
+};
+
+FIXTURE_VARIANT_ADD(chaos, rendezvous) {
+	.capacity = 0,
+};
+
+FIXTURE_VARIANT_ADD(chaos, bounded) {
+	.capacity = 2,
+};
+
+FIXTURE_SETUP(chaos)
+{
+	self->fd = -1;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->base_mailboxes = nr_mailboxes(self->ctl);
+	self->base_refcnt = module_refcnt();
+}
+
+FIXTURE_TEARDOWN(chaos)
+{
+	close_fd(&self->fd);
+	close_fd(&self->ctl);
+}
+
+TEST_F_TIMEOUT(chaos, survivors_keep_going_while_victims_die, 180)
+{
+	unsigned long secs = env_ul("IPCBOX_SIGKILL_SECS", DEFAULT_SECS);
+	uint64_t lost_surv = 0, lost_victim = 0, dup = 0, ambiguous = 0;
+	uint64_t done = 0, intent = 0;
+	uint32_t vsenders = 0, rnd = 12345, i, k;
+	int recv_kills = 0, send_kills = 0, status;
+	struct ck_shared *sh;
+	struct ipcbox_stat st;
+	pid_t prod, cons, v;
+	int64_t end;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	self->fd = mb_anon(self->ctl, variant->capacity, 64);
+	ASSERT_GE(self->fd, 0);
+
+	cons = fork();
+	ASSERT_GE(cons, 0);
+	if (cons == 0)
+		_exit(ck_receive_loop(self->fd, sh, true));
+	prod = fork();
+	ASSERT_GE(prod, 0);
+	if (prod == 0) {
+		struct ck_msg m;
+		uint32_t seq;
+
+		for (seq = 0; seq < MAX_SURV && !sh->stop; seq++) {
+			ck_fill(&m, 0, seq);
+			if (mb_send(self->fd, &m, sizeof(m), seq % 3 ?
+				    0 : IPCBOX_SEND_SYNC, -1))
+				_exit(1);
+			__atomic_store_n(&sh->surv_sent, seq + 1, __ATOMIC_RELEASE);
+		}
+		_exit(0);
+	}
+
+	end = now_ns() + (int64_t)secs * NSEC_PER_SEC;
+	while (now_ns() < end && vsenders < MAX_VSEND) {
+		rnd = rnd * 1103515245 + 12345;
+		if ((rnd >> 16) % 2) {
+			v = fork();
+			ASSERT_GE(v, 0);
+			if (v == 0) {
+				ck_receive_loop(self->fd, sh, true);
+				_exit(0);
+			}
+		} else {
+			v = fork();
+			ASSERT_GE(v, 0);
+			if (v == 0)
+				ck_victim_sender(self->fd, sh, vsenders,
+						 (rnd >> 20) % 2);
+			vsenders++;
+		}
+		sleep_ms(1 + (rnd >> 8) % 20);
+		kill(v, SIGKILL);
+		ASSERT_EQ(v, waitpid(v, &status, 0));
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+			if ((rnd >> 16) % 2)
+				recv_kills++;
+			else
+				send_kills++;
+		} else {
+			/* a victim sender that finished is fine */
+			EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+				    !((rnd >> 16) % 2));
+		}
+	}
+	sh->stop = 1;
+	EXPECT_EQ(0, wait_child(prod));
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	EXPECT_EQ(0, wait_child(cons));
+
+	for (i = 0; i < sh->surv_sent; i++) {
+		if (!sh->surv_got[i])
+			lost_surv++;
+		else if (sh->surv_got[i] > 1)
+			dup += sh->surv_got[i] - 1;
+	}
+	for (i = sh->surv_sent; i < MAX_SURV; i++)
+		if (sh->surv_got[i])
+			sh->phantom++;
+	for (i = 0; i < vsenders; i++) {
+		for (k = 0; k < VSEND_MSGS; k++) {
+			intent += sh->v_intent[i][k];
+			done += sh->v_done[i][k];
+			if (sh->v_got[i][k] > 1)
+				dup += sh->v_got[i][k] - 1;
+			if (sh->v_done[i][k] && !sh->v_got[i][k])
+				lost_victim++;
+			if (sh->v_intent[i][k] && !sh->v_done[i][k] &&
+			    sh->v_got[i][k])
+				ambiguous++;
+		}
+	}
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	ksft_print_msg("sigkill: chaos cap=%u kills=%d (receivers %d senders %d) survivor moved=%u victim sends done=%llu killed-in-send-but-delivered=%llu lost=%llu (bound %d) dup=%llu phantom=%llu corrupt=%llu stat sent=%llu received=%llu\n",
+		       variant->capacity, recv_kills + send_kills, recv_kills,
+		       send_kills, sh->surv_sent, (unsigned long long)done,
+		       (unsigned long long)ambiguous,
+		       (unsigned long long)(lost_surv + lost_victim), recv_kills,
+		       (unsigned long long)dup, (unsigned long long)sh->phantom,
+		       (unsigned long long)sh->corrupt,
+		       (unsigned long long)st.sent,
+		       (unsigned long long)st.received);
+	EXPECT_LT(0, sh->surv_sent);
+	EXPECT_LT(0, recv_kills + send_kills);
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, sh->phantom);
+	EXPECT_EQ(0, sh->corrupt);
+	EXPECT_EQ(0, sh->errors);
+	/* a killed receiver may have taken one message just before dying */
+	EXPECT_LE(lost_surv + lost_victim, (uint64_t)recv_kills);
+	EXPECT_LE(sh->surv_sent + done, st.sent);
+	EXPECT_GE(sh->surv_sent + intent, st.sent);
+	EXPECT_EQ(st.sent, st.received);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.waiting_senders);
+	EXPECT_EQ(0, st.waiting_receivers);
+	munmap(sh, sizeof(*sh));
+	expect_no_leftovers(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
