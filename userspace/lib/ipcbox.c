@@ -159,7 +159,8 @@ IPCBOX_EXPORT int ipcbox_create(const char *name, uint32_t capacity,
 		return ret;
 	req.capacity = capacity;
 	req.msg_size_max = msg_size_max;
-	req.mode = mode;
+	/* The kernel checks the mode even where it has no use for it. */
+	req.mode = req.name[0] ? mode : 0;
 	req.flags = flags;
 
 	cfd = control_open();
