@@ -103,7 +103,7 @@ IPCBOX_EXPORT int ipcbox_check(uint64_t features)
 
 IPCBOX_EXPORT const char *ipcbox_strerror(int err)
 {
-	if (err < 0)
+	if (err < 0 && err != INT_MIN)
 		err = -err;
 	switch (err) {
 	case 0:
