@@ -4,7 +4,8 @@
 # Static checks of the module for the given kernels:
 #   - a W=1 build: any compiler or modpost warning fails;
 #   - sparse (C=2): any warning or error in our own files fails;
-#   - checkpatch.pl --strict on module/*.[ch] and uapi/linux/*.h.
+#   - checkpatch.pl --strict on module/*.[ch] and uapi/linux/*.h;
+#   - every man page renders without warnings (userspace/tests/man-check.sh).
 #
 # usage: static-check.sh OUTDIR KERNEL...
 
@@ -58,6 +59,13 @@ if [ -n "$files" ]; then
 		echo "static-check: FAIL: checkpatch"
 		fail=1
 	fi
+fi
+
+echo "static-check: man pages"
+if [ -x "$top/userspace/tests/man-check.sh" ] &&
+   ! "$top/userspace/tests/man-check.sh" "$top/userspace/man"; then
+	echo "static-check: FAIL: man pages"
+	fail=1
 fi
 
 [ "$fail" -eq 0 ] && echo "static-check: clean"

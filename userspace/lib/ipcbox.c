@@ -103,7 +103,7 @@ IPCBOX_EXPORT int ipcbox_check(uint64_t features)
 
 IPCBOX_EXPORT const char *ipcbox_strerror(int err)
 {
-	if (err < 0)
+	if (err < 0 && err != INT_MIN)
 		err = -err;
 	switch (err) {
 	case 0:
@@ -159,7 +159,8 @@ IPCBOX_EXPORT int ipcbox_create(const char *name, uint32_t capacity,
 		return ret;
 	req.capacity = capacity;
 	req.msg_size_max = msg_size_max;
-	req.mode = mode;
+	/* The kernel checks the mode even where it has no use for it. */
+	req.mode = req.name[0] ? mode : 0;
 	req.flags = flags;
 
 	cfd = control_open();
