@@ -356,6 +356,9 @@ static long ipcbox_ioctl_create(struct file *ctl, void __user *uarg,
 	ret = copy_struct_from_user(&c, sizeof(c), uarg, usize);
 	if (ret)
 		return ret;
+	/* An anonymous mailbox has no node: its mode is ignored. */
+	if (!c.name[0])
+		c.mode = 0;
 	if (memchr_inv(c.__reserved, 0, sizeof(c.__reserved)) ||
 	    (c.flags & ~IPCBOX_CREATE_FLAGS) || (c.mode & ~0666))
 		return -EINVAL;

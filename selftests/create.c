@@ -231,6 +231,19 @@ TEST_F(create, mode_above_0666_is_einval)
 	EXPECT_FALSE(path_exists(path)); /* nothing left behind */
 }
 
+TEST_F(create, anonymous_mailbox_ignores_mode)
+{
+	struct ipcbox_stat st;
+
+	/* The mode only applies to a node; an anonymous mailbox has none. */
+	self->fd = mb_create(self->ctl, "", 1, 0, 0777, 0);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(0, st.flags & IPCBOX_STAT_NAMED);
+	self->fd2 = mb_create(self->ctl, "", 1, 0, S_IFCHR | 07777, 0);
+	ASSERT_GE(self->fd2, 0);
+}
+
 TEST_F(create, mode_bits_outside_0777_are_einval)
 {
 	EXPECT_EQ(-EINVAL, mb_create(self->ctl, self->name, 1, 0, 01600, 0));
