@@ -193,9 +193,12 @@ fi
 
 # Kernel splats, from the console and from the dmesg dump.
 splat_re='BUG:|kernel BUG|WARNING:|Oops|general protection|KASAN|UBSAN|possible recursive locking|inconsistent lock state|circular locking|lockdep|sleeping function called|hung task|blocked for more than|Objects remaining|Call Trace|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|kmemleak: [0-9]+ new suspected|kmemleak: .*(disabled|Cannot)|list_(add|del) corruption|refcount_t:|double free|use-after-free'
+# A debug kernel announces its instruments at boot; those lines are no splat.
+benign_re='^rcu:[[:space:]]+RCU (lockdep checking|callback double-/use-after-free debug) is enabled\.$'
 splats=$( { cat "$out/console.log" 2>/dev/null
 	    sed -n '/^# IPCBOX-DMESG-BEGIN/,/^# IPCBOX-DMESG-END/p' "$out/tap.log"; } |
-	  tr -d '\r' | grep -E "$splat_re" | sed 's/^\[ *[0-9.]*\] //' | sort -u | head -n 20)
+	  tr -d '\r' | grep -E "$splat_re" | sed 's/^\[ *[0-9.]*\] //' |
+	  grep -vE "$benign_re" | sort -u | head -n 20)
 if [ -n "$splats" ]; then
 	while IFS= read -r l; do add "kernel-splat: $l"; done <<<"$splats"
 fi
