@@ -1647,7 +1647,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ipcbox-bench [--quick] [--runs N] [--time SECS] [--csv FILE]\n"
 		"                    [--only a,b,...] [--scenario rtt|tput|mpmc|memory|all]\n"
-		"                    [--cpus 1|2|both] [--list]\n");
+		"                    [--cpus 1|2|both] [--size N] [--capacity N]\n"
+		"                    [--procs N] [--list]\n");
 	exit(2);
 }
 
@@ -1681,6 +1682,7 @@ int main(int argc, char **argv)
 {
 	const char *scen = "all", *cpus_opt = "both", *csv_path = NULL;
 	const struct cfg_list *cl;
+	long only_size = -1, only_cap = -1, only_procs = -1;
 	int i, c, ci, nskipped = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -1699,6 +1701,12 @@ int main(int argc, char **argv)
 			scen = argv[++i];
 		} else if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
 			cpus_opt = argv[++i];
+		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			only_size = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--capacity") && i + 1 < argc) {
+			only_cap = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--procs") && i + 1 < argc) {
+			only_procs = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--list")) {
 			probe_backends();
 			for (c = 0; c < NR_BACKENDS; c++)
@@ -1752,7 +1760,8 @@ int main(int argc, char **argv)
 			rc.scen = RTT;
 			for (i = 0; i < cl->n_rtt; i++) {
 				rc.size = cl->rtt_sizes[i];
-				measure(rc);
+				if (only_size < 0 || (long)rc.size == only_size)
+					measure(rc);
 			}
 		}
 		if (!strcmp(scen, "all") || !strcmp(scen, "tput")) {
@@ -1761,7 +1770,9 @@ int main(int argc, char **argv)
 				for (c = 0; c < cl->n_caps; c++) {
 					rc.size = cl->tput_sizes[i];
 					rc.capacity = cl->caps[c];
-					measure(rc);
+					if ((only_size < 0 || (long)rc.size == only_size) &&
+					    (only_cap < 0 || (long)rc.capacity == only_cap))
+						measure(rc);
 				}
 		}
 		if (!strcmp(scen, "all") || !strcmp(scen, "mpmc")) {
@@ -1770,7 +1781,8 @@ int main(int argc, char **argv)
 			rc.capacity = 64;
 			for (i = 0; i < cl->n_mp; i++) {
 				rc.prod = rc.cons = cl->mp[i];
-				measure(rc);
+				if (only_procs < 0 || rc.prod == only_procs)
+					measure(rc);
 			}
 		}
 	}
