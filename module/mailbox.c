@@ -977,7 +977,8 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 
-	ipcbox_fill_info(msg, &info, peek);
+	if (uinfo)
+		ipcbox_fill_info(msg, &info, peek);
 	if (copy_to_user(buf, msg->data, msg->len) ||
 	    (uinfo && copy_to_user(uinfo, &info, sizeof(info)))) {
 		if (peek)
