@@ -48,6 +48,7 @@ vmrc=$?
 
 tap=$out/vm/tap.log
 section() {
+	[ -r "$tap" ] || return 0
 	sed -n "/^# IPCBOX-BENCH-$1-BEGIN/,/^# IPCBOX-BENCH-$1-END/p" "$tap" |
 		sed -e '1d' -e '$d' -e 's/^# //' | tr -d '\r'
 }
