@@ -14,7 +14,7 @@
 #   make vm             interactive shell in the guest with ipcbox loaded
 #   make demo           boot, load, show /dev/ipcbox and the module's INFO
 #   make bench          ipcbox vs its peers in one VM boot (build/bench, docs/performance.md)
-#   make bench-quick    the same, each scenario once for a few iterations (smoke)
+#   make bench-quick    smoke run (< 1 min): each scenario once, every backend; PASS or FAIL
 #   make clean
 #
 # Variables: KERNEL=6.1|6.12|6.12-rt|debug (one kernel) or KERNELS="6.1

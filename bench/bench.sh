@@ -9,7 +9,9 @@
 #   -q  quick: the guest runs "ipcbox-bench --quick" (a smoke run)
 #
 # Leaves in OUT_DIR: results.csv, table.txt, env.txt, bench.png and the
-# VM logs under vm/. Exit status 0 when the guest run finished cleanly.
+# VM logs under vm/. Exit status 0 when the guest run finished cleanly
+# and every backend ran without failure; the last line of the output is
+# "bench: PASS ..." or "bench: FAIL: <why>".
 
 set -uo pipefail
 
@@ -31,15 +33,22 @@ done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# A full run takes minutes under TCG; give the single "test" room.
+fail() {
+	echo "bench: FAIL: $*"
+	exit 1
+}
+
+# A full run takes minutes under TCG; give the single "test" room. A
+# quick run takes about a minute: a hang should fail it soon.
 timeout=${BENCH_TIMEOUT:-1500}
-[ "$quick" = 0 ] || timeout=${BENCH_TIMEOUT:-600}
+[ "$quick" = 0 ] || timeout=${BENCH_TIMEOUT:-300}
 BOOT_TIMEOUT=$((timeout + 300)) "$top/scripts/vm-run.sh" -k "$kernel" \
 	-o "$out/vm" -m "$ko" -t "$guest" -T "$timeout"
 vmrc=$?
 
 tap=$out/vm/tap.log
 section() {
+	[ -r "$tap" ] || return 0
 	sed -n "/^# IPCBOX-BENCH-$1-BEGIN/,/^# IPCBOX-BENCH-$1-END/p" "$tap" |
 		sed -e '1d' -e '$d' -e 's/^# //' | tr -d '\r'
 }
@@ -55,10 +64,8 @@ section TABLE >"$out/table.txt"
 	echo "commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$out/env.txt"
 
-if [ ! -s "$out/results.csv" ]; then
-	echo "bench: no results in $tap" >&2
-	exit 1
-fi
+[ -s "$out/results.csv" ] ||
+	fail "no results in $tap (VM status $vmrc; see $out/vm/console.log)"
 
 echo
 echo "== environment"
@@ -71,4 +78,22 @@ if [ "$quick" = 0 ]; then
 	[ ! -f "$out/bench.png" ] || echo "bench: chart: $out/bench.png"
 fi
 echo "bench: results: $out/results.csv $out/table.txt"
-exit $vmrc
+
+# The verdict: the guest program's own (every backend ran, nothing was
+# skipped or failed), its exit status, and the VM runner's (module load
+# and unload, no kernel splat, in time).
+guest_rc=$(sed -n 's/^# IPCBOX-BENCH-RC \([0-9]*\).*/\1/p' "$tap" | tr -d '\r' | tail -n 1)
+verdict=$(grep -E '^ipcbox-bench: (PASS|FAIL)' "$out/table.txt" | tail -n 1)
+[ -n "$verdict" ] || fail "ipcbox-bench did not finish (no verdict in the table)"
+case $verdict in
+*PASS*) ;;
+*) fail "${verdict#ipcbox-bench: FAIL: }" ;;
+esac
+[ "$guest_rc" = 0 ] || fail "ipcbox-bench exited with status ${guest_rc:-unknown}"
+if [ "$vmrc" != 0 ]; then
+	why=$(head -n 3 "$out/vm/reasons.txt" 2>/dev/null | tr '\n' ' ')
+	fail "VM run failed (status $vmrc): ${why:-see $out/vm/console.log}"
+fi
+n=$(grep -c '' "$out/results.csv")
+echo "bench: PASS: ${verdict#ipcbox-bench: PASS: } ($n CSV rows)"
+exit 0

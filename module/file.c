@@ -271,13 +271,33 @@ static long ipcbox_batch_get(struct ipcbox_batch *b, void __user *uarg,
 	return 0;
 }
 
+/*
+ * Batch entries are read IPCBOX_BATCH_CHUNK at a time, one user copy for
+ * the lot; a chunk that faults is read one entry at a time instead, so
+ * that a fault still stops the batch at that very entry.
+ */
+#define IPCBOX_BATCH_CHUNK	8
+
+/* Read entries from @i on into @k; return how many, or -EFAULT. */
+static int ipcbox_batch_read(void *k, const void __user *um, size_t esize,
+			     u32 i, u32 count)
+{
+	u32 n = min_t(u32, IPCBOX_BATCH_CHUNK, count - i);
+
+	um += (size_t)i * esize;
+	if (n > 1 && !copy_from_user(k, um, n * esize))
+		return n;
+	return copy_from_user(k, um, esize) ? -EFAULT : 1;
+}
+
 /* SENDV: like sendmmsg(2), the count done, or the first error if none. */
 static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
 			       size_t usize)
 {
+	struct ipcbox_send chunk[IPCBOX_BATCH_CHUNK], *a;
 	struct ipcbox_send __user *um;
 	struct ipcbox_batch b;
-	struct ipcbox_send a;
+	int left = 0;
 	u32 i;
 	u64 seq;
 	long ret;
@@ -288,18 +308,22 @@ static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	um = u64_to_user_ptr(b.msgs);
-	for (i = 0; i < b.count; i++) {
+	for (i = 0; i < b.count; i++, left--, a++) {
+		if (!left) {
+			left = ipcbox_batch_read(chunk, um, sizeof(*chunk), i,
+						 b.count);
+			a = chunk;
+		}
 		ret = -EFAULT;
-		if (copy_from_user(&a, &um[i], sizeof(a)) ||
-		    put_user(0, &um[i].seq))
+		if (left < 0 || put_user(0, &um[i].seq))
 			break;
 		ret = -EINVAL;
-		if (ipcbox_send_reserved(&a))
+		if (ipcbox_send_reserved(a))
 			break;
 		if (file->f_flags & O_NONBLOCK)
-			a.flags |= IPCBOX_SEND_NONBLOCK;
-		ret = ipcbox_send(file->private_data, u64_to_user_ptr(a.buf),
-				  a.len, &a, &seq);
+			a->flags |= IPCBOX_SEND_NONBLOCK;
+		ret = ipcbox_send(file->private_data, u64_to_user_ptr(a->buf),
+				  a->len, a, &seq);
 		if (ret)
 			break;
 		if (put_user(seq, &um[i].seq))
@@ -312,9 +336,10 @@ static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
 static long ipcbox_ioctl_recvv(struct file *file, void __user *uarg,
 			       size_t usize)
 {
+	struct ipcbox_recv chunk[IPCBOX_BATCH_CHUNK], *a;
 	struct ipcbox_recv __user *um;
 	struct ipcbox_batch b;
-	struct ipcbox_recv a;
+	int left = 0;
 	u32 i;
 	long ret;
 
@@ -324,17 +349,22 @@ static long ipcbox_ioctl_recvv(struct file *file, void __user *uarg,
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	um = u64_to_user_ptr(b.msgs);
-	for (i = 0; i < b.count; i++) {
+	for (i = 0; i < b.count; i++, left--, a++) {
+		if (!left) {
+			left = ipcbox_batch_read(chunk, um, sizeof(*chunk), i,
+						 b.count);
+			a = chunk;
+		}
 		ret = -EFAULT;
-		if (copy_from_user(&a, &um[i], sizeof(a)))
+		if (left < 0)
 			break;
 		ret = -EINVAL;
-		if (ipcbox_recv_reserved(&a))
+		if (ipcbox_recv_reserved(a))
 			break;
 		if (i || (file->f_flags & O_NONBLOCK))
-			a.flags |= IPCBOX_RECV_NONBLOCK;
-		ret = ipcbox_recv(file->private_data, u64_to_user_ptr(a.buf),
-				  a.size, &a, &um[i].info);
+			a->flags |= IPCBOX_RECV_NONBLOCK;
+		ret = ipcbox_recv(file->private_data, u64_to_user_ptr(a->buf),
+				  a->size, a, &um[i].info);
 		if (ret < 0)
 			break;
 	}

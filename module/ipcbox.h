@@ -37,6 +37,7 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/bits.h>
 #include <linux/ioctl.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -53,47 +54,67 @@ struct ipcbox_waiter;
 struct ipcbox_file;
 struct ipcbox_call_ctx;
 
+/* struct ipcbox_msg flags. */
+#define IPCBOX_MSG_PENDING	BIT(0)	/* in @pending rather than @queue */
+#define IPCBOX_MSG_WAITED	BIT(1)	/* a blocked sender waits on it */
+#define IPCBOX_MSG_EXT		BIT(2)	/* struct ipcbox_msg_ext follows */
+#define IPCBOX_MSG_ORPHAN	BIT(3)	/* off every list: the last holder frees it */
+
 /**
  * struct ipcbox_msg - one message, from the sender's copy to the receiver's
  * @node:	In @queue or @pending of its mailbox (mailbox lock).
- * @waiter:	The blocked sender that waits for this message to be queued
- *		or delivered, or NULL (mailbox lock).
+ * @seq:	Sequence number, assigned when the mailbox accepts the send.
+ * @tag:	Sender's tag.
+ * @timestamp:	CLOCK_MONOTONIC ns at acceptance.
+ * @tgid:	Sender's process, referenced; translated at receive time.
+ * @uid:	Sender's effective uid.
+ * @gid:	Sender's effective gid.
+ * @len:	Payload length.
+ * @prio:	Priority, 0 .. IPCBOX_PRIO_MAX - 1.
+ * @flags:	IPCBOX_MSG_* (mailbox lock once the mailbox has the message).
+ * @holders:	Tasks copying the message outside the mailbox lock: PEEKs,
+ *		and a receiver that took it while it was being peeked
+ *		(mailbox lock). A message with holders is not freed by whoever
+ *		takes it off its list: that one marks it IPCBOX_MSG_ORPHAN and
+ *		the last holder frees it.
+ * @data:	Payload; with IPCBOX_MSG_EXT, struct ipcbox_msg_ext follows at
+ *		the next 8-byte boundary.
+ *
+ * The header is 64 bytes, so that header and payload of a message up to
+ * 64 bytes fill one 128-byte kmalloc object. What few messages need (the
+ * sending thread when it is not its process's main thread, CACHE and
+ * CALL state) lives in the extension, and a blocked sender's waiter is
+ * found on the wait queue (IPCBOX_MSG_WAITED) rather than pointed to.
+ */
+struct ipcbox_msg {
+	struct list_head node;
+	u64 seq;
+	u64 tag;
+	u64 timestamp;
+	struct pid *tgid;
+	kuid_t uid;
+	kgid_t gid;
+	u32 len;
+	u8 prio;
+	u8 flags;
+	u16 holders;
+	char data[];
+};
+
+/**
+ * struct ipcbox_msg_ext - what only some messages need
+ * @tid:	Sender's thread, referenced, when it is not the process's
+ *		main thread (else @tgid is the thread too), or NULL.
  * @cache_owner: The fd whose CACHE slot this message occupies, or NULL
  *		(mailbox lock).
  * @call:	For a CALL request: the caller's context, else NULL.
  * @token:	For a CALL request: the token a REPLY must quote, else 0.
- * @tgid:	Sender's process, referenced; translated at receive time.
- * @tid:	Sender's thread, referenced.
- * @uid:	Sender's effective uid.
- * @gid:	Sender's effective gid.
- * @seq:	Sequence number, assigned when the mailbox accepts the send.
- * @tag:	Sender's tag.
- * @timestamp:	CLOCK_MONOTONIC ns at acceptance.
- * @ref:	One for the list or task that owns the message, one more for
- *		each PEEK copying it outside the lock.
- * @len:	Payload length.
- * @prio:	Priority, 0 .. IPCBOX_PRIO_MAX - 1.
- * @pending:	In @pending rather than @queue (mailbox lock).
- * @data:	Payload.
  */
-struct ipcbox_msg {
-	struct list_head node;
-	struct ipcbox_waiter *waiter;
+struct ipcbox_msg_ext {
+	struct pid *tid;
 	struct ipcbox_file *cache_owner;
 	struct ipcbox_call_ctx *call;
 	u64 token;
-	struct pid *tgid;
-	struct pid *tid;
-	kuid_t uid;
-	kgid_t gid;
-	u64 seq;
-	u64 tag;
-	u64 timestamp;
-	refcount_t ref;
-	u32 len;
-	u16 prio;
-	bool pending;
-	char data[];
 };
 
 /**
@@ -208,8 +229,6 @@ bool ipcbox_owner_or_capable(const struct ipcbox_mailbox *mb);
 struct ipcbox_mailbox *ipcbox_lookup_minor(int minor);
 
 /* mailbox.c */
-int ipcbox_mailbox_init(void);
-void ipcbox_mailbox_exit(void);
 struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max);
 void ipcbox_mailbox_put(struct ipcbox_mailbox *mb);
 static inline void ipcbox_mailbox_get(struct ipcbox_mailbox *mb)

@@ -132,16 +132,11 @@ struct ipcbox_deadline {
 #define IPCBOX_RECV_FILTERS	(IPCBOX_RECV_FILTER_PID | IPCBOX_RECV_FILTER_TAG)
 
 /*
- * Small messages, the common case, come from a cache of 256-byte objects
- * (header and payload together) instead of kmalloc: a per-CPU free list
- * hit on the hot path. Larger payloads take kvmalloc, where the copy
- * costs more than the allocation.
+ * A message is one kvmalloc() object, header and payload (and extension)
+ * together: small ones come from the kmalloc size classes, so a 64-byte
+ * message takes a 128-byte object; large ones may be vmalloc'ed.
  */
-#define IPCBOX_MSG_OBJ_SIZE	256
-#define IPCBOX_MSG_SMALL	(IPCBOX_MSG_OBJ_SIZE - sizeof(struct ipcbox_msg))
-static_assert(sizeof(struct ipcbox_msg) <= IPCBOX_MSG_OBJ_SIZE / 2);
-
-static struct kmem_cache *ipcbox_msg_cache;
+static_assert(sizeof(struct ipcbox_msg) == 64);
 
 /*
  * Message memory is charged to the sender's memory cgroup. Any user can
@@ -151,21 +146,6 @@ static struct kmem_cache *ipcbox_msg_cache;
  */
 #define IPCBOX_GFP_MSG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
-int __init ipcbox_mailbox_init(void)
-{
-	/* Payloads are copied from and to user space: whitelist them. */
-	ipcbox_msg_cache =
-		kmem_cache_create_usercopy("ipcbox_msg", IPCBOX_MSG_OBJ_SIZE,
-					   0, SLAB_ACCOUNT,
-					   offsetof(struct ipcbox_msg, data),
-					   IPCBOX_MSG_SMALL, NULL);
-	return ipcbox_msg_cache ? 0 : -ENOMEM;
-}
-
-void ipcbox_mailbox_exit(void)
-{
-	kmem_cache_destroy(ipcbox_msg_cache);
-}
 
 static inline void ipcbox_lock(struct ipcbox_mailbox *mb)
 	__acquires(&mb->waitq.lock)
@@ -220,24 +200,52 @@ static int ipcbox_interrupted(const struct ipcbox_deadline *dl)
 	return dl->restart ? -ERESTARTSYS : -EINTR;
 }
 
-static void ipcbox_msg_release(struct ipcbox_msg *msg, size_t len)
+static struct ipcbox_msg_ext *ipcbox_msg_ext(const struct ipcbox_msg *msg)
 {
-	if (len <= IPCBOX_MSG_SMALL)
-		kmem_cache_free(ipcbox_msg_cache, msg);
-	else
-		kvfree(msg);
+	if (!(msg->flags & IPCBOX_MSG_EXT))
+		return NULL;
+	return (struct ipcbox_msg_ext *)(msg->data + ALIGN(msg->len, 8));
+}
+
+static struct ipcbox_call_ctx *ipcbox_msg_call(const struct ipcbox_msg *msg)
+{
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+
+	return ext ? ext->call : NULL;
 }
 
 static void ipcbox_msg_free(struct ipcbox_msg *msg)
 {
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+
 	put_pid(msg->tgid);
-	put_pid(msg->tid);
-	ipcbox_msg_release(msg, msg->len);
+	if (ext)
+		put_pid(ext->tid);
+	kvfree(msg);
 }
 
-static void ipcbox_msg_put(struct ipcbox_msg *msg)
+/*
+ * @msg is off every list and its owner is done with it: may the owner
+ * free it once the mailbox lock (held) is dropped? Not while a peeker
+ * copies it: then the last holder frees it.
+ */
+static bool ipcbox_msg_disown(struct ipcbox_msg *msg)
 {
-	if (refcount_dec_and_test(&msg->ref))
+	if (!msg->holders)
+		return true;
+	msg->flags |= IPCBOX_MSG_ORPHAN;
+	return false;
+}
+
+/* A holder is done copying @msg. */
+static void ipcbox_msg_unhold(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+{
+	bool last;
+
+	ipcbox_lock(mb);
+	last = !--msg->holders && (msg->flags & IPCBOX_MSG_ORPHAN);
+	ipcbox_unlock(mb);
+	if (last)
 		ipcbox_msg_free(msg);
 }
 
@@ -324,6 +332,46 @@ static void ipcbox_wake_waiter(struct ipcbox_mailbox *mb,
 	__wake_up_locked_sync_key(&mb->waitq, TASK_INTERRUPTIBLE, &key);
 }
 
+/* The blocked sender whose message is @msg, if any. */
+static struct ipcbox_waiter *ipcbox_msg_waiter(struct ipcbox_mailbox *mb,
+					       const struct ipcbox_msg *msg)
+	__must_hold(&mb->waitq.lock)
+{
+	wait_queue_entry_t *wq;
+
+	if (!(msg->flags & IPCBOX_MSG_WAITED))
+		return NULL;
+	list_for_each_entry(wq, &mb->waitq.head, entry) {
+		struct ipcbox_waiter *w = container_of(wq, struct ipcbox_waiter,
+						       wq);
+
+		if (w->kind == IPCBOX_WAIT_SEND && w->msg == msg)
+			return w;
+	}
+	WARN_ON_ONCE(1);
+	return NULL;
+}
+
+/* @w blocks until @msg is queued or delivered. */
+static void ipcbox_msg_wait_on(struct ipcbox_msg *msg, struct ipcbox_waiter *w)
+{
+	w->msg = msg;
+	msg->flags |= IPCBOX_MSG_WAITED;
+}
+
+/* Detach @msg's blocked sender, if any, and return it. */
+static struct ipcbox_waiter *ipcbox_msg_unwait(struct ipcbox_mailbox *mb,
+					       struct ipcbox_msg *msg)
+	__must_hold(&mb->waitq.lock)
+{
+	struct ipcbox_waiter *w = ipcbox_msg_waiter(mb, msg);
+
+	msg->flags &= ~IPCBOX_MSG_WAITED;
+	if (w)
+		w->msg = NULL;	/* @msg may be freed and its memory reused */
+	return w;
+}
+
 /*
  * Sleep until woken, the deadline passes or a signal arrives. Called and
  * returns with the mailbox lock held; @ev (poll events gathered under the
@@ -367,7 +415,7 @@ static void ipcbox_queue_insert(struct ipcbox_mailbox *mb,
 	}
 	list_add(&msg->node, &mb->queue);
 added:
-	msg->pending = false;
+	msg->flags &= ~IPCBOX_MSG_PENDING;
 	mb->depth++;
 	mb->bytes += msg->len;
 }
@@ -376,10 +424,12 @@ static void ipcbox_cache_release(struct ipcbox_mailbox *mb,
 				 struct ipcbox_msg *msg, __poll_t *ev)
 	__must_hold(&mb->waitq.lock)
 {
-	if (!msg->cache_owner)
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+
+	if (!ext || !ext->cache_owner)
 		return;
-	msg->cache_owner->cached = NULL;
-	msg->cache_owner = NULL;
+	ext->cache_owner->cached = NULL;
+	ext->cache_owner = NULL;
 	mb->nr_cached--;
 	*ev |= EPOLLOUT | EPOLLWRNORM;
 }
@@ -398,7 +448,7 @@ static void ipcbox_call_received(struct ipcbox_mailbox *mb,
 				 struct ipcbox_msg *msg, struct ipcbox_file *rf)
 	__must_hold(&mb->waitq.lock)
 {
-	struct ipcbox_call_ctx *ctx = msg->call;
+	struct ipcbox_call_ctx *ctx = ipcbox_msg_call(msg);
 
 	if (!ctx)
 		return;
@@ -427,12 +477,14 @@ static void ipcbox_delivered(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 			     __poll_t *ev, struct ipcbox_file *rf)
 	__must_hold(&mb->waitq.lock)
 {
+	struct ipcbox_waiter *w;
+
 	mb->received++;
 	ipcbox_call_received(mb, msg, rf);
-	if (msg->waiter) {
+	w = ipcbox_msg_unwait(mb, msg);
+	if (w) {
 		mb->sent++;
-		ipcbox_wake_waiter(mb, msg->waiter, IPCBOX_WS_DONE);
-		msg->waiter = NULL;
+		ipcbox_wake_waiter(mb, w, IPCBOX_WS_DONE);
 	}
 	ipcbox_cache_release(mb, msg, ev);
 }
@@ -465,6 +517,7 @@ static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
 	while (mb->nr_pending && mb->depth < mb->capacity) {
 		msg = list_first_entry(&mb->pending, struct ipcbox_msg, node);
 		list_del(&msg->node);
+		msg->flags &= ~IPCBOX_MSG_PENDING;
 		mb->nr_pending--;
 		taker = ipcbox_handoff(mb, msg);
 		if (taker) {
@@ -474,10 +527,10 @@ static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
 		ipcbox_queue_insert(mb, msg);
 		*ev |= EPOLLIN | EPOLLRDNORM;
 		ipcbox_cache_release(mb, msg, ev);
-		w = msg->waiter;
+		w = ipcbox_msg_waiter(mb, msg);
 		if (w && !w->sync) {
 			mb->sent++;
-			msg->waiter = NULL;
+			ipcbox_msg_unwait(mb, msg);
 			ipcbox_wake_waiter(mb, w, IPCBOX_WS_DONE);
 		} else if (w) {
 			w->state = IPCBOX_WS_QUEUED;
@@ -490,8 +543,11 @@ static void ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 			__poll_t *ev, struct ipcbox_file *rf)
 	__must_hold(&mb->waitq.lock)
 {
+	bool pending = msg->flags & IPCBOX_MSG_PENDING;
+
 	list_del(&msg->node);
-	if (msg->pending) {
+	msg->flags &= ~IPCBOX_MSG_PENDING;
+	if (pending) {
 		mb->nr_pending--;
 	} else {
 		mb->depth--;
@@ -499,7 +555,7 @@ static void ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 		*ev |= EPOLLOUT | EPOLLWRNORM;
 	}
 	ipcbox_delivered(mb, msg, ev, rf);
-	if (!msg->pending)
+	if (!pending)
 		ipcbox_refill(mb, ev);
 }
 
@@ -509,8 +565,9 @@ static void ipcbox_withdraw(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 	__must_hold(&mb->waitq.lock)
 {
 	list_del(&msg->node);
-	msg->waiter = NULL;
-	if (msg->pending) {
+	ipcbox_msg_unwait(mb, msg);
+	if (msg->flags & IPCBOX_MSG_PENDING) {
+		msg->flags &= ~IPCBOX_MSG_PENDING;
 		mb->nr_pending--;
 		return;
 	}
@@ -520,31 +577,45 @@ static void ipcbox_withdraw(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
 	ipcbox_refill(mb, ev);
 }
 
-static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len)
+/*
+ * A message of @len bytes copied from @buf, sent by current. @ext: it
+ * needs the extension (a CACHE send, a CALL); so does a sender that is
+ * not its process's main thread, for its thread id.
+ */
+static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len,
+					   bool ext)
 {
+	struct pid *tid = task_pid(current), *tgid = task_tgid(current);
+	struct ipcbox_msg_ext *x;
 	struct ipcbox_msg *msg;
+	size_t size;
 
-	if (len <= IPCBOX_MSG_SMALL)
-		msg = kmem_cache_alloc(ipcbox_msg_cache, IPCBOX_GFP_MSG);
-	else
-		msg = kvmalloc(struct_size(msg, data, len), IPCBOX_GFP_MSG);
+	ext = ext || tid != tgid;
+	size = sizeof(*msg) + (ext ? ALIGN(len, 8) + sizeof(*x) : len);
+	msg = kvmalloc(size, IPCBOX_GFP_MSG);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(msg->data, buf, len)) {
-		ipcbox_msg_release(msg, len);
+		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
-	msg->waiter = NULL;
-	msg->cache_owner = NULL;
-	msg->call = NULL;
-	msg->token = 0;
-	msg->tgid = get_pid(task_tgid(current));
-	msg->tid = get_pid(task_pid(current));
+	msg->seq = 0;
+	msg->tag = 0;
+	msg->timestamp = 0;
+	msg->tgid = get_pid(tgid);
 	msg->uid = current_euid();
 	msg->gid = current_egid();
-	refcount_set(&msg->ref, 1);
 	msg->len = len;
-	msg->pending = false;
+	msg->prio = 0;
+	msg->flags = ext ? IPCBOX_MSG_EXT : 0;
+	msg->holders = 0;
+	x = ipcbox_msg_ext(msg);
+	if (x) {
+		x->tid = tid != tgid ? get_pid(tid) : NULL;
+		x->cache_owner = NULL;
+		x->call = NULL;
+		x->token = 0;
+	}
 	return msg;
 }
 
@@ -589,7 +660,7 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 	if (ret)
 		return ret;
 
-	msg = ipcbox_msg_alloc(buf, len);
+	msg = ipcbox_msg_alloc(buf, len, cache);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->prio = args->priority;
@@ -633,14 +704,14 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 			goto out_unlock;
 		}
 		f->cached = msg;
-		msg->cache_owner = f;
+		ipcbox_msg_ext(msg)->cache_owner = f;
 		mb->nr_cached++;
 		mb->sent++;
 		if (mb->capacity == 0) {
 			ipcbox_queue_insert(mb, msg);
 			ev |= EPOLLIN | EPOLLRDNORM;
 		} else {
-			msg->pending = true;
+			msg->flags |= IPCBOX_MSG_PENDING;
 			list_add_tail(&msg->node, &mb->pending);
 			mb->nr_pending++;
 		}
@@ -654,7 +725,7 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 		ev |= EPOLLIN | EPOLLRDNORM;
 		w.state = IPCBOX_WS_QUEUED;
 	} else {
-		msg->pending = true;
+		msg->flags |= IPCBOX_MSG_PENDING;
 		list_add_tail(&msg->node, &mb->pending);
 		mb->nr_pending++;
 		w.state = IPCBOX_WS_PENDING;
@@ -663,8 +734,7 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 	/* Block until a receiver or room completes the send for us. */
 	ipcbox_wait_add(mb, &w, IPCBOX_WAIT_SEND, w.state);
 	w.sync = mb->capacity == 0 || (args->flags & IPCBOX_SEND_SYNC);
-	w.msg = msg;
-	msg->waiter = &w;
+	ipcbox_msg_wait_on(msg, &w);
 	mb->waiting_senders++;
 	for (;;) {
 		if (dl.nonblock) {
@@ -694,6 +764,8 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 	mb->waiting_senders--;
 
 out_unlock:
+	if (msg && !ipcbox_msg_disown(msg))
+		msg = NULL;	/* withdrawn while peeked */
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 	if (msg)
@@ -731,6 +803,7 @@ static void ipcbox_fill_info(const struct ipcbox_msg *msg,
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct user_namespace *user_ns = current_user_ns();
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
 
 	memset(info, 0, sizeof(*info));
 	info->seq = msg->seq;
@@ -739,21 +812,30 @@ static void ipcbox_fill_info(const struct ipcbox_msg *msg,
 	info->len = msg->len;
 	info->priority = msg->prio;
 	info->sender_tgid = pid_nr_ns(msg->tgid, ns);
-	info->sender_tid = pid_nr_ns(msg->tid, ns);
+	info->sender_tid = pid_nr_ns(ext && ext->tid ? ext->tid : msg->tgid, ns);
 	info->sender_uid = from_kuid_munged(user_ns, msg->uid);
 	info->sender_gid = from_kgid_munged(user_ns, msg->gid);
-	if (!peek)
-		info->token = msg->token;
+	if (!peek && ext)
+		info->token = ext->token;
 }
 
-/* The copy to a receiver failed: put the message back where it was. */
-static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+/*
+ * The copy to a receiver failed: put the message back where it was.
+ * @held: the receiver holds it (it was being peeked when taken).
+ */
+static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
+			   bool held)
 {
-	struct ipcbox_call_ctx *ctx = msg->call;
+	struct ipcbox_call_ctx *ctx = ipcbox_msg_call(msg);
 	__poll_t ev = EPOLLIN | EPOLLRDNORM;
 	struct ipcbox_waiter *taker;
+	bool free;
 
 	ipcbox_lock(mb);
+	if (held) {
+		msg->holders--;
+		msg->flags &= ~IPCBOX_MSG_ORPHAN;
+	}
 	mb->received--;
 	if (ctx && ctx->state == IPCBOX_CALL_RECEIVED) {
 		/* The request is not received after all: unbind it. */
@@ -767,10 +849,12 @@ static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 			list_del_init(&ctx->node);
 		else
 			ctx = NULL;	/* ended: the caller was told */
+		free = ipcbox_msg_disown(msg);
 		ipcbox_unlock(mb);
 		if (ctx)
 			ipcbox_call_put(ctx);
-		ipcbox_msg_free(msg);
+		if (free)
+			ipcbox_msg_free(msg);
 		return;
 	}
 	taker = ipcbox_handoff(mb, msg);
@@ -813,6 +897,7 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 	struct ipcbox_msg_info info;
 	struct ipcbox_msg *msg;
 	__poll_t ev = 0;
+	bool held;
 	u32 len = 0;
 	long ret;
 
@@ -835,11 +920,18 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 				ret = -EMSGSIZE;
 				goto out_unlock;
 			}
-			if (peek)
-				refcount_inc(&msg->ref);
-			else
+			if (!peek) {
 				ipcbox_take(mb, msg, &ev, f);
-			break;
+				break;
+			}
+			if (msg->holders < U16_MAX) {
+				msg->holders++;
+				break;
+			}
+			ipcbox_unlock(mb);	/* that many peekers: let them go */
+			cond_resched();
+			ipcbox_lock(mb);
+			continue;
 		}
 		if (mb->shutdown) {
 			ret = -EPIPE;
@@ -884,6 +976,13 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 			goto out_unlock;
 		}
 	}
+	/* Taken while a peeker copies it: hold it too, the last one frees. */
+	held = peek;
+	if (!peek && msg->holders) {
+		msg->holders++;
+		msg->flags |= IPCBOX_MSG_ORPHAN;
+		held = true;
+	}
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 
@@ -893,21 +992,25 @@ long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
 	 * Give it back, as after a failed copy.
 	 */
 	if (!peek && fatal_signal_pending(current)) {
-		ipcbox_requeue(mb, msg);
+		ipcbox_requeue(mb, msg, held);
 		return -EINTR;
 	}
 
-	ipcbox_fill_info(msg, &info, peek);
+	if (uinfo)
+		ipcbox_fill_info(msg, &info, peek);
 	if (copy_to_user(buf, msg->data, msg->len) ||
 	    (uinfo && copy_to_user(uinfo, &info, sizeof(info)))) {
 		if (peek)
-			ipcbox_msg_put(msg);
+			ipcbox_msg_unhold(mb, msg);
 		else
-			ipcbox_requeue(mb, msg);
+			ipcbox_requeue(mb, msg, held);
 		return -EFAULT;
 	}
 	ret = msg->len;
-	ipcbox_msg_put(msg);
+	if (held)
+		ipcbox_msg_unhold(mb, msg);
+	else
+		ipcbox_msg_free(msg);
 	return ret;
 
 out_unlock:
@@ -970,15 +1073,15 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 	ctx->reply_size = args->reply_size;
 	ctx->token = get_random_u64() | 1;
 	ctx->tag = args->tag;
-	msg = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len);
+	msg = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len, true);
 	if (IS_ERR(msg)) {
 		kfree(ctx);
 		return PTR_ERR(msg);
 	}
 	msg->prio = args->priority;
 	msg->tag = args->tag;
-	msg->call = ctx;
-	msg->token = ctx->token;
+	ipcbox_msg_ext(msg)->call = ctx;
+	ipcbox_msg_ext(msg)->token = ctx->token;
 	msg->timestamp = ktime_get_ns();
 
 	ipcbox_lock(mb);
@@ -992,7 +1095,7 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 	ctx->seq = msg->seq;
 	ipcbox_wait_add(mb, &w, IPCBOX_WAIT_SEND, IPCBOX_WS_QUEUED);
 	w.sync = true;
-	w.msg = msg;
+	w.msg = NULL;
 	ctx->waiter = &w;
 	mb->waiting_senders++;
 	taker = ipcbox_handoff(mb, msg);
@@ -1005,12 +1108,12 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 		   (!mb->nr_pending && mb->depth < mb->capacity)) {
 		ipcbox_queue_insert(mb, msg);
 		ev |= EPOLLIN | EPOLLRDNORM;
-		msg->waiter = &w;
+		ipcbox_msg_wait_on(msg, &w);
 	} else {
-		msg->pending = true;
+		msg->flags |= IPCBOX_MSG_PENDING;
 		list_add_tail(&msg->node, &mb->pending);
 		mb->nr_pending++;
-		msg->waiter = &w;
+		ipcbox_msg_wait_on(msg, &w);
 		w.state = IPCBOX_WS_PENDING;
 	}
 
@@ -1051,6 +1154,8 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 	ctx->waiter = NULL;
 	list_del_init(&w.wq.entry);
 	mb->waiting_senders--;
+	if (withdrawn && !ipcbox_msg_disown(msg))
+		withdrawn = false;	/* the last peeker frees it */
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 
@@ -1091,7 +1196,7 @@ long ipcbox_reply(struct ipcbox_file *f, const struct ipcbox_reply *args)
 		return -ENOENT;
 	if (args->len > mb->msg_size_max)
 		return -EMSGSIZE;
-	reply = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len);
+	reply = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len, false);
 	if (IS_ERR(reply))
 		return PTR_ERR(reply);
 	reply->timestamp = ktime_get_ns();
@@ -1137,6 +1242,7 @@ void ipcbox_shutdown(struct ipcbox_mailbox *mb)
 {
 	struct ipcbox_call_ctx *ctx, *ctmp;
 	struct ipcbox_msg *msg, *tmp;
+	struct ipcbox_waiter *w;
 	__poll_t ev = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
 		      EPOLLHUP | EPOLLRDHUP | EPOLLERR;
 
@@ -1147,23 +1253,24 @@ void ipcbox_shutdown(struct ipcbox_mailbox *mb)
 	}
 	mb->shutdown = true;
 	list_for_each_entry_safe(msg, tmp, &mb->queue, node) {
-		if (!msg->waiter)
+		w = ipcbox_msg_unwait(mb, msg);
+		if (!w)
 			continue;
 		list_del(&msg->node);
 		mb->depth--;
 		mb->bytes -= msg->len;
-		msg->waiter->state = IPCBOX_WS_ABORTED;
-		msg->waiter = NULL;
+		w->state = IPCBOX_WS_ABORTED;
 	}
 	list_for_each_entry_safe(ctx, ctmp, &mb->calls, node)
 		if (ctx->state == IPCBOX_CALL_RECEIVED)
 			ipcbox_call_end(mb, ctx, IPCBOX_CALL_SHUTDOWN);
 	list_for_each_entry_safe(msg, tmp, &mb->pending, node) {
 		list_del(&msg->node);
+		msg->flags &= ~IPCBOX_MSG_PENDING;
 		mb->nr_pending--;
-		if (msg->waiter) {
-			msg->waiter->state = IPCBOX_WS_ABORTED;
-			msg->waiter = NULL;
+		w = ipcbox_msg_unwait(mb, msg);
+		if (w) {
+			w->state = IPCBOX_WS_ABORTED;
 			continue;
 		}
 		ipcbox_queue_insert(mb, msg);
@@ -1243,7 +1350,7 @@ void ipcbox_file_release(struct ipcbox_file *f)
 
 	ipcbox_lock(mb);
 	if (f->cached) {
-		f->cached->cache_owner = NULL;
+		ipcbox_msg_ext(f->cached)->cache_owner = NULL;
 		f->cached = NULL;
 		mb->nr_cached--;
 	}
@@ -1292,9 +1399,9 @@ static void ipcbox_mailbox_release(struct kref *ref)
 
 	/* No file is left, so no task is blocked here and nothing peeks. */
 	list_for_each_entry_safe(msg, tmp, &mb->queue, node)
-		ipcbox_msg_put(msg);
+		ipcbox_msg_free(msg);
 	list_for_each_entry_safe(msg, tmp, &mb->pending, node)
-		ipcbox_msg_put(msg);
+		ipcbox_msg_free(msg);
 	ipcbox_registry_release(mb);
 	put_user_ns(mb->user_ns);
 	kfree(mb);

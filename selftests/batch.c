@@ -202,6 +202,47 @@ TEST_F(batch, recvv_takes_what_is_there)
 	EXPECT_EQ(0, mb_depth(self->fd));
 }
 
+/*
+ * An array that runs into unmapped memory: the entries before the fault
+ * are done, in order, and their count returned; nothing after it is.
+ */
+TEST_F(batch, array_running_into_a_hole_stops_at_the_fault)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct ipcbox_send *s;
+	struct ipcbox_recv *r;
+	char *map, want[16];
+	int i, len;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+
+	/* Five sends fit before the hole; ask for twelve. */
+	s = (struct ipcbox_send *)(map + page) - 5;
+	fill_sends(s, self->bufs, 5, 0, -1);
+	EXPECT_EQ(5, mb_sendv(self->fd, s, 12));
+	EXPECT_EQ(5, mb_depth(self->fd));
+	for (i = 1; i < 5; i++)
+		EXPECT_GT(s[i].seq, s[i - 1].seq);
+
+	/* Three receives fit; the first entry itself faulting is EFAULT. */
+	r = (struct ipcbox_recv *)(map + page) - 3;
+	fill_recvs(r, self->bufs, 3, 0, -1);
+	EXPECT_EQ(3, mb_recvv(self->fd, r, 8));
+	for (i = 0; i < 3; i++) {
+		len = snprintf(want, sizeof(want), "m%d", i);
+		EXPECT_EQ(len, r[i].info.len);
+		EXPECT_STREQ(want, self->bufs[i]);
+	}
+	EXPECT_EQ(2, mb_depth(self->fd));
+	EXPECT_EQ(-EFAULT, mb_recvv(self->fd, (struct ipcbox_recv *)(map + page), 2));
+	EXPECT_EQ(-EFAULT, mb_sendv(self->fd, (struct ipcbox_send *)(map + page), 2));
+	EXPECT_EQ(2, mb_depth(self->fd));
+	munmap(map, page);
+}
+
 TEST_F(batch, recvv_first_times_out)
 {
 	int64_t t0 = now_ns();

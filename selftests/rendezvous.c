@@ -7,6 +7,9 @@
 #include "ipcbox_test.h"
 #include "kselftest_harness.h"
 
+#include <poll.h>
+#include <linux/userfaultfd.h>
+
 FIXTURE(rendezvous) {
 	int ctl;
 	int fd;
@@ -244,6 +247,110 @@ TEST_F(rendezvous, sync_sends_keep_queue_order_on_bounded)
 	bg_join(&op);
 	EXPECT_EQ(0, op.ret);
 	close(fd);
+}
+
+struct peek_op {
+	pthread_t thread;
+	int fd;
+	char *buf;
+	int ret;
+};
+
+static void *peek_thread(void *arg)
+{
+	struct peek_op *op = arg;
+
+	op->ret = mb_recv(op->fd, op->buf, 64, IPCBOX_RECV_PEEK,
+			  IPCBOX_TIMEOUT_INFINITE);
+	return NULL;
+}
+
+/*
+ * A blocked sender that gives up while a PEEK still copies its message
+ * must not free the message under the peeker. The peek's buffer is a
+ * userfaultfd page, so its copy stalls; the send times out; a new
+ * message is allocated on the same CPU (it would reuse the memory of a
+ * freed one); only then does the copy go on, and it must still see the
+ * message it peeked.
+ */
+TEST_F(rendezvous, peek_outlives_a_sender_that_gives_up)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_copy copy;
+	struct uffd_msg m;
+	struct peek_op peek;
+	struct pollfd pfd;
+	struct bg_op snd;
+	char want[64], buf[64], *map, *zeros;
+	cpu_set_t set;
+	int uffd, other;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	zeros = calloc(1, page);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_NE(NULL, zeros);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)map;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	/* One CPU for every thread: freed memory is the next allocated. */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	other = mb_anon(self->ctl, 1, 64);
+	ASSERT_GE(other, 0);
+
+	bg_init(&snd, BG_SEND, self->fd, 0);
+	snd.len = 64;
+	memset(snd.buf, 'A', 64);
+	snd.timeout = 500 * NSEC_PER_MSEC;
+	ASSERT_EQ(0, bg_start(&snd));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+
+	peek.fd = self->fd;
+	peek.buf = map;
+	peek.ret = INT_MIN;
+	ASSERT_EQ(0, pthread_create(&peek.thread, NULL, peek_thread, &peek));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 3000)) TH_LOG("the peek's copy did not fault");
+	ASSERT_EQ(sizeof(m), read(uffd, &m, sizeof(m)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, m.event);
+
+	bg_join(&snd);
+	EXPECT_EQ(-ETIMEDOUT, snd.ret);
+	memset(buf, 'B', sizeof(buf));
+	EXPECT_EQ(0, mb_send(other, buf, sizeof(buf), 0, 0));
+
+	memset(&copy, 0, sizeof(copy));
+	copy.dst = (uintptr_t)map;
+	copy.src = (uintptr_t)zeros;
+	copy.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	pthread_join(peek.thread, NULL);
+	EXPECT_EQ(64, peek.ret);
+	memset(want, 'A', sizeof(want));
+	EXPECT_EQ(0, memcmp(map, want, sizeof(want)))
+		TH_LOG("the peek saw other bytes: its message was freed");
+
+	/* The other mailbox's message is whole. */
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(64, mb_recv(other, buf, sizeof(buf), 0, 0));
+	memset(want, 'B', sizeof(want));
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+	close(other);
+	close(uffd);
+	munmap(map, page);
+	free(zeros);
 }
 
 TEST_HARNESS_MAIN
