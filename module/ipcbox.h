@@ -229,6 +229,8 @@ bool ipcbox_owner_or_capable(const struct ipcbox_mailbox *mb);
 struct ipcbox_mailbox *ipcbox_lookup_minor(int minor);
 
 /* mailbox.c */
+int ipcbox_mailbox_init(void);
+void ipcbox_mailbox_exit(void);
 struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max);
 void ipcbox_mailbox_put(struct ipcbox_mailbox *mb);
 static inline void ipcbox_mailbox_get(struct ipcbox_mailbox *mb)

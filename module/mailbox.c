@@ -18,6 +18,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/percpu_counter.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/random.h>
@@ -146,6 +147,24 @@ static_assert(sizeof(struct ipcbox_msg) == 64);
  */
 #define IPCBOX_GFP_MSG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
+/*
+ * Messages alive, module-wide: with no slab cache of its own to destroy,
+ * this is how unloading proves that no message was leaked.
+ */
+static struct percpu_counter ipcbox_live_msgs;
+
+int __init ipcbox_mailbox_init(void)
+{
+	return percpu_counter_init(&ipcbox_live_msgs, 0, GFP_KERNEL);
+}
+
+void ipcbox_mailbox_exit(void)
+{
+	s64 left = percpu_counter_sum(&ipcbox_live_msgs);
+
+	WARN(left, "ipcbox: %lld messages leaked\n", left);
+	percpu_counter_destroy(&ipcbox_live_msgs);
+}
 
 static inline void ipcbox_lock(struct ipcbox_mailbox *mb)
 	__acquires(&mb->waitq.lock)
@@ -222,6 +241,7 @@ static void ipcbox_msg_free(struct ipcbox_msg *msg)
 	if (ext)
 		put_pid(ext->tid);
 	kvfree(msg);
+	percpu_counter_dec(&ipcbox_live_msgs);
 }
 
 /*
@@ -599,6 +619,7 @@ static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len,
 		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
+	percpu_counter_inc(&ipcbox_live_msgs);
 	msg->seq = 0;
 	msg->tag = 0;
 	msg->timestamp = 0;

@@ -483,9 +483,12 @@ static int __init ipcbox_init(void)
 {
 	int ret;
 
-	ret = alloc_chrdev_region(&ipcbox_devt, 0, IPCBOX_MINORS, "ipcbox");
+	ret = ipcbox_mailbox_init();
 	if (ret)
 		return ret;
+	ret = alloc_chrdev_region(&ipcbox_devt, 0, IPCBOX_MINORS, "ipcbox");
+	if (ret)
+		goto out_mailbox;
 	cdev_init(&ipcbox_cdev, &ipcbox_mailbox_fops);
 	ipcbox_cdev.owner = THIS_MODULE;
 	ret = cdev_add(&ipcbox_cdev, ipcbox_devt, IPCBOX_MINORS);
@@ -508,6 +511,8 @@ out_cdev:
 	cdev_del(&ipcbox_cdev);
 out_region:
 	unregister_chrdev_region(ipcbox_devt, IPCBOX_MINORS);
+out_mailbox:
+	ipcbox_mailbox_exit();
 	return ret;
 }
 
@@ -519,6 +524,7 @@ static void __exit ipcbox_exit(void)
 	cdev_del(&ipcbox_cdev);
 	unregister_chrdev_region(ipcbox_devt, IPCBOX_MINORS);
 	idr_destroy(&ipcbox_idr);
+	ipcbox_mailbox_exit();
 }
 
 module_init(ipcbox_init);
