@@ -108,13 +108,14 @@ selfcheck: deps
 # One VM test run per kernel: vm-test-6.1, vm-test-6.12, vm-test-6.12-rt.
 vm-test: $(addprefix vm-test-,$(KERNELS))
 
-# Slab debugging (red zones, poisoning, owner tracking) for ipcbox's own
-# cache on every kernel; the debug kernel is slower and gets more time.
-VM_APPEND	?= slub_debug=FZPU,ipcbox_msg*
-export VM_APPEND
+# Slab debugging (red zones, poisoning, owner tracking) on every kernel
+# for the memory-cgroup kmalloc caches, where ipcbox's messages and
+# mailboxes live; the debug kernel is slower and gets more time.
+TEST_APPEND	?= slub_debug=FZPU,kmalloc-cg-*
 vm_timeouts	= $(if $(filter debug,$(1)),-T 1200 -B 3600)
 
 vm-test-%: deps
+	VM_APPEND="$(TEST_APPEND) $(VM_APPEND)" \
 	scripts/vm-run.sh -k $* -o $(BUILD)/vm/$* -m $(BUILD)/$*/ipcbox.ko \
 		-t $(BUILD)/selftests -u $(BUILD)/userspace $(call vm_timeouts,$*)
 

@@ -175,6 +175,8 @@ demo)
 	[ -w $kml ] && echo clear >$kml
 	load_module && run_tests
 	unload_module
+	# Unloading destroys ipcbox's slab caches: none may be left.
+	echo "# IPCBOX-SLAB-LEFT $(ls /sys/kernel/slab 2>/dev/null | grep -c '^ipcbox')"
 	echo "# IPCBOX-TAINT $(cat /proc/sys/kernel/tainted)"
 	if [ -r /proc/lockdep_stats ]; then
 		echo "# IPCBOX-DEBUG-LOCKS $(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)"

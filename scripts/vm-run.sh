@@ -212,6 +212,8 @@ fi
 if [ -n "$taint" ] && [ -n "$taint0" ] && [ $(((taint & ~taint0) & ~(4096 | 8192))) -ne 0 ]; then
 	add "kernel-taint: tainted went from $taint0 to $taint during the run"
 fi
+sl=$(sed -n 's/^# IPCBOX-SLAB-LEFT //p' "$out/tap.log" | tr -dc 0-9)
+[ -z "$sl" ] || [ "$sl" = 0 ] || add "slab: $sl ipcbox slab caches still exist after rmmod"
 # A debug kernel also reports lockdep's state and kmemleak's verdict.
 dl=$(sed -n 's/^# IPCBOX-DEBUG-LOCKS //p' "$out/tap.log" | tr -dc 0-9)
 [ -z "$dl" ] || [ "$dl" = 1 ] || add "lockdep: debug_locks is $dl after the run (lockdep turned itself off)"
