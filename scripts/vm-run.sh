@@ -20,6 +20,8 @@
 # guest's /etc/ipcbox-vm.conf is this checkout's path on the host.
 #
 # Environment: ACCEL=tcg|kvm (default tcg), IPCBOX_CACHE, VM_MEM (1G),
+# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,FAULTS}_* (passed
+# to the selftests in the guest, see selftests/README.md),
 # VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary),
 # BOOT_RETRIES (1: boots whose kernel died before /init are retried),
 # VM_HOSTROOT (1).
@@ -74,6 +76,10 @@ if [ -n "$ko" ] && [ ! -f "$ko" ]; then
 	echo "vm-run: warning: $ko not built; the guest will report it missing" >&2
 	ko=
 fi
+# The selftests' own knobs (durations, message counts) reach the guest.
+for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|FAULTS)_[A-Z_]+$'); do
+	args+=(-c "export $v=${!v}")
+done
 [ -z "$ko" ] || args+=(-m "$ko")
 [ -z "$tests" ] || args+=(-t "$tests")
 [ -z "$us" ] || args+=(-u "$us")
