@@ -688,8 +688,9 @@ long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
 out_unlock:
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
+	/* A PEEK may still be copying a message that was queued: put it. */
 	if (msg)
-		ipcbox_msg_free(msg);
+		ipcbox_msg_put(msg);
 	return ret;
 }
 
@@ -762,7 +763,7 @@ static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 		ipcbox_unlock(mb);
 		if (ctx)
 			ipcbox_call_put(ctx);
-		ipcbox_msg_free(msg);
+		ipcbox_msg_put(msg);	/* a PEEK may hold it too */
 		return;
 	}
 	taker = ipcbox_handoff(mb, msg);
@@ -1037,7 +1038,7 @@ long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
 	ipcbox_notify(mb, ev);
 
 	if (withdrawn)
-		ipcbox_msg_free(msg);
+		ipcbox_msg_put(msg);	/* a PEEK may hold it too */
 	ipcbox_call_put(ctx);
 	if (!reply)
 		return ret;
