@@ -186,7 +186,15 @@ static char *ipcbox_devnode(ipcbox_devnode_dev *dev, umode_t *mode,
 		*uid = mb->uid;
 	if (gid)
 		*gid = mb->gid;
-	return kasprintf(GFP_KERNEL, "ipcbox/%s", dev_name(dev));
+	/*
+	 * Must not fail: without a name here the driver core falls back to
+	 * dev_name(), so devtmpfs would make the node as /dev/NAME (with the
+	 * mailbox's mode and owner) or, on removal, delete /dev/NAME and
+	 * leave /dev/ipcbox/NAME behind, open to whoever gets the minor
+	 * next. The string is short: __GFP_NOFAIL is cheap here.
+	 */
+	return kasprintf(GFP_KERNEL | __GFP_NOFAIL, "ipcbox/%s",
+			 dev_name(dev));
 }
 
 static const struct device_type ipcbox_device_type = {

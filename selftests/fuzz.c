@@ -1,0 +1,1168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An ioctl fuzzer for ipcbox: several processes of several threads throw
+ * every ipcbox ioctl, read, write, poll, close, dup, open and fork at the
+ * control node and at mailboxes, with random and mutated arguments: ioctl
+ * numbers near the real ones, random sizes in the size-versioned numbers,
+ * structs with random fields, NULL, unaligned, kernel, unmapped and
+ * half-mapped pointers, huge counts, foreign tokens, and mailboxes closed,
+ * unlinked and shut down under the other threads' feet.
+ *
+ * It passes when it finishes, no call returned an errno the ABI does not
+ * know (ERESTARTSYS leaking out, say) and the module still works; the VM
+ * runner fails the run on any kernel splat. IPCBOX_FUZZ_SECONDS (default
+ * 30) bounds the run, IPCBOX_FUZZ_SEED picks the seed (printed either
+ * way); the last line of output is
+ *   # fuzz: seed=S iterations=N calls=N errors=N
+ *
+ * The races the fuzzer found have deterministic tests here too.
+ */
+#include "ipcbox_test.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <linux/userfaultfd.h>
+
+#include "kselftest_harness.h"
+
+#define FUZZ_PROCS	3
+#define FUZZ_THREADS	3
+#define FUZZ_WORKERS	(FUZZ_PROCS * FUZZ_THREADS)
+#define FUZZ_NAMES	8
+#define FUZZ_TOKENS	64
+#define FUZZ_POOL	16
+#define FUZZ_MAX_SECONDS 540
+#define FUZZ_PAGE	4096
+#define FUZZ_PAYLOAD	(64 * 1024)
+
+/* Module limits during the run: keep the worst case memory use small. */
+#define FUZZ_MAX_MSG	16384
+#define FUZZ_MAX_CAP	64
+#define FUZZ_MAX_UNB	(256 * 1024)
+
+/* Counters summed over all processes, in shared memory. */
+struct fuzz_shared {
+	uint64_t seed;
+	int64_t deadline_ns;
+	uint64_t iterations[FUZZ_WORKERS];
+	uint64_t calls[FUZZ_WORKERS];
+	uint64_t errors[FUZZ_WORKERS];
+	uint64_t unexpected[FUZZ_WORKERS];
+	int last_unexpected[FUZZ_WORKERS];
+	unsigned long last_unexpected_cmd[FUZZ_WORKERS];
+	uint64_t tokens[FUZZ_TOKENS];
+};
+
+/* One process: its threads share the fd pool and the flaky page. */
+struct fuzz_proc {
+	struct fuzz_shared *sh;
+	int idx;
+	int ctl;
+	int pool[FUZZ_POOL];
+	char *guard;	/* two read-write pages, then a PROT_NONE page */
+	char *flaky;	/* a page other threads keep unmapping */
+	volatile int stop;
+};
+
+struct fuzz_worker {
+	struct fuzz_proc *p;
+	pthread_t thread;
+	int id;
+	uint64_t rng;
+	uint64_t last_token;
+	bool in_child;	/* a forked child: forks no further */
+	char *arg;	/* 2 pages: ioctl structs, size-versioned up to a page */
+	char *payload;
+	char *batch;	/* SENDV/RECVV arrays */
+};
+
+static const char * const fuzz_params[] = {
+	"max_msg_size", "max_capacity", "max_unbounded_bytes",
+};
+#define FUZZ_NR_PARAMS	(sizeof(fuzz_params) / sizeof(fuzz_params[0]))
+
+static uint64_t rnd(struct fuzz_worker *w)
+{
+	/* splitmix64 */
+	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t rnd_below(struct fuzz_worker *w, uint32_t n)
+{
+	return n ? (uint32_t)(rnd(w) % n) : 0;
+}
+
+static bool one_in(struct fuzz_worker *w, uint32_t n)
+{
+	return rnd_below(w, n) == 0;
+}
+
+/* Every errno an ipcbox call (or the VFS around it) may return. */
+static bool errno_known(int e)
+{
+	switch (e) {
+	case EINVAL: case EFAULT: case ENOTTY: case EBADF: case E2BIG:
+	case EMSGSIZE: case EAGAIN: case ETIMEDOUT: case EINTR: case EPIPE:
+	case ENOBUFS: case ENOENT: case EEXIST: case ENAMETOOLONG:
+	case ENOSPC: case EDQUOT: case EPERM: case EACCES: case ECANCELED:
+	case ECONNRESET: case ENOMEM: case EMFILE: case ENFILE: case ENXIO:
+	case ENODEV: case EISDIR:	/* open(2) of /dev/ipcbox/ itself */
+		return true;
+	}
+	return false;
+}
+
+static long account(struct fuzz_worker *w, unsigned long what, long ret)
+{
+	struct fuzz_shared *sh = w->p->sh;
+
+	/* Atomic: a forked child counts into its parent's slot too. */
+	__atomic_fetch_add(&sh->calls[w->id], 1, __ATOMIC_RELAXED);
+	if (ret < 0) {
+		int e = errno;
+
+		__atomic_fetch_add(&sh->errors[w->id], 1, __ATOMIC_RELAXED);
+		if (!errno_known(e)) {
+			__atomic_fetch_add(&sh->unexpected[w->id], 1,
+					   __ATOMIC_RELAXED);
+			sh->last_unexpected[w->id] = e;
+			sh->last_unexpected_cmd[w->id] = what;
+		}
+	}
+	return ret;
+}
+
+static int pick_fd(struct fuzz_worker *w)
+{
+	struct fuzz_proc *p = w->p;
+
+	switch (rnd_below(w, 16)) {
+	case 0:
+		return p->ctl;
+	case 1:
+		/* Whatever that is now, but never stdin, stdout or stderr. */
+		return 3 + (int)rnd_below(w, 61);
+	case 2:
+		return -1;
+	default:
+		return __atomic_load_n(&p->pool[rnd_below(w, FUZZ_POOL)],
+				       __ATOMIC_RELAXED);
+	}
+}
+
+/* Put a new fd into a random slot, closing what was there. */
+static void pool_put(struct fuzz_worker *w, int fd)
+{
+	int old;
+
+	if (fd < 0)
+		return;
+	old = __atomic_exchange_n(&w->p->pool[rnd_below(w, FUZZ_POOL)], fd,
+				  __ATOMIC_RELAXED);
+	if (old >= 0)
+		close(old);
+}
+
+/* A pointer to @size bytes: mostly @good, sometimes anything but. */
+static void *pick_ptr(struct fuzz_worker *w, void *good, size_t size)
+{
+	struct fuzz_proc *p = w->p;
+	size_t cut;
+
+	switch (rnd_below(w, 24)) {
+	case 0:
+		return NULL;
+	case 1:
+		return (void *)(uintptr_t)(1 + rnd_below(w, 4095));
+	case 2:
+		return (void *)0xffff888000000000ULL;	/* kernel memory */
+	case 3:
+		return (void *)(uintptr_t)rnd(w);
+	case 4:
+		return (char *)good + 1;	/* unaligned */
+	case 5:	/* runs into the PROT_NONE page */
+		cut = size ? rnd_below(w, (uint32_t)(size < 8192 ? size : 8192))
+			   : 0;
+		return p->guard + 2 * FUZZ_PAGE - cut;
+	case 6:
+		return p->guard + 2 * FUZZ_PAGE;	/* PROT_NONE */
+	case 7:
+		return p->flaky + rnd_below(w, 64);
+	default:
+		return good;
+	}
+}
+
+static uint64_t pick_u64_ptr(struct fuzz_worker *w, void *good, size_t size)
+{
+	return (uint64_t)(uintptr_t)pick_ptr(w, good, size);
+}
+
+static uint32_t pick_len(struct fuzz_worker *w)
+{
+	switch (rnd_below(w, 12)) {
+	case 0:
+		return 0;
+	case 1:
+		return FUZZ_MAX_MSG;
+	case 2:
+		return FUZZ_MAX_MSG + 1;
+	case 3:
+		return (uint32_t)rnd(w);
+	case 4:
+		return rnd_below(w, FUZZ_PAYLOAD);
+	case 5:
+		return 256 + rnd_below(w, 4096);
+	default:
+		return rnd_below(w, 200);
+	}
+}
+
+static int64_t pick_timeout(struct fuzz_worker *w)
+{
+	switch (rnd_below(w, 10)) {
+	case 0:
+		return IPCBOX_TIMEOUT_INFINITE;	/* a signal ends it */
+	case 1:
+		return -2 - rnd_below(w, 100);
+	case 2:
+		return (int64_t)rnd(w);
+	case 3:
+		return now_ns() + rnd_below(w, 5) * NSEC_PER_MSEC;	/* ABSTIME */
+	case 4:
+	case 5:
+		return 0;
+	default:
+		return rnd_below(w, 3 * NSEC_PER_MSEC);
+	}
+}
+
+static uint32_t pick_flags(struct fuzz_worker *w, uint32_t valid)
+{
+	uint32_t f = (uint32_t)rnd(w) & valid;
+
+	if (one_in(w, 8))
+		f |= 1U << rnd_below(w, 32);
+	if (one_in(w, 32))
+		f = (uint32_t)rnd(w);
+	return f;
+}
+
+/* Flip random bits or bytes of a struct, now and then. */
+static void mutate(struct fuzz_worker *w, void *s, size_t size)
+{
+	unsigned char *b = s;
+	int i, n;
+
+	if (!size || !one_in(w, 4))
+		return;
+	n = 1 + rnd_below(w, 4);
+	for (i = 0; i < n; i++) {
+		size_t at = rnd_below(w, (uint32_t)size);
+
+		if (one_in(w, 2))
+			b[at] ^= 1U << rnd_below(w, 8);
+		else
+			b[at] = (unsigned char)rnd(w);
+	}
+}
+
+/* A struct size for a size-versioned ioctl number. */
+static unsigned int pick_size(struct fuzz_worker *w, unsigned int ver0,
+			      unsigned int cur)
+{
+	switch (rnd_below(w, 16)) {
+	case 0:
+		return 0;
+	case 1:
+		return ver0 ? ver0 - 1 : 1;
+	case 2:
+		return cur + 8;
+	case 3:
+		return FUZZ_PAGE;
+	case 4:
+		return FUZZ_PAGE + 1;
+	case 5:
+		return rnd_below(w, _IOC_SIZEMASK + 1);
+	case 6:
+		return ver0;
+	default:
+		return cur;
+	}
+}
+
+static void fill_send(struct fuzz_worker *w, struct ipcbox_send *s)
+{
+	uint32_t len = pick_len(w);
+
+	memset(s, 0, sizeof(*s));
+	s->len = len;
+	s->buf = pick_u64_ptr(w, w->payload, len);
+	s->flags = pick_flags(w, IPCBOX_SEND_FLAGS);
+	s->timeout_ns = pick_timeout(w);
+	s->priority = one_in(w, 8) ? (uint32_t)rnd(w) :
+		      rnd_below(w, IPCBOX_PRIO_MAX);
+	s->tag = rnd_below(w, 4);
+	mutate(w, s, sizeof(*s));
+}
+
+static void fill_recv(struct fuzz_worker *w, struct ipcbox_recv *r)
+{
+	uint32_t size = pick_len(w);
+
+	memset(r, 0, sizeof(*r));
+	r->size = size;
+	r->buf = pick_u64_ptr(w, w->payload, size);
+	r->flags = pick_flags(w, IPCBOX_RECV_FLAGS);
+	r->timeout_ns = pick_timeout(w);
+	r->filter_pid = one_in(w, 2) ? getpid() : (int32_t)rnd(w);
+	r->filter_tag = rnd_below(w, 4);
+	mutate(w, r, sizeof(*r));
+}
+
+static uint64_t pick_token(struct fuzz_worker *w)
+{
+	switch (rnd_below(w, 6)) {
+	case 0:
+		return 0;
+	case 1:
+		return rnd(w);
+	case 2:
+	case 3:	/* possibly another process's */
+		return w->p->sh->tokens[rnd_below(w, FUZZ_TOKENS)];
+	default:
+		return w->last_token;
+	}
+}
+
+static void note_token(struct fuzz_worker *w, uint64_t token)
+{
+	if (!token)
+		return;
+	w->last_token = token;
+	w->p->sh->tokens[rnd_below(w, FUZZ_TOKENS)] = token;
+}
+
+static void fuzz_name(struct fuzz_worker *w, char *name)
+{
+	switch (rnd_below(w, 16)) {
+	case 0:
+		memset(name, 'x', IPCBOX_NAME_MAX);	/* no NUL */
+		break;
+	case 1:
+		strcpy(name, "control");
+		break;
+	case 2:
+		strcpy(name, "../x");
+		break;
+	case 3:
+		name[0] = '\0';
+		break;
+	default:
+		snprintf(name, IPCBOX_NAME_MAX, "fz-%llu-%u",
+			 (unsigned long long)(w->p->sh->seed & 0xffff),
+			 rnd_below(w, FUZZ_NAMES));
+	}
+}
+
+static long do_ioctl(struct fuzz_worker *w, int fd, unsigned long cmd,
+		     void *arg)
+{
+	return account(w, cmd, ioctl(fd, cmd, arg));
+}
+
+/* A real ioctl with a well-formed but random argument. */
+static void op_ioctl(struct fuzz_worker *w)
+{
+	unsigned long cmd;
+	unsigned int ver0, cur;
+	char *a = w->arg;
+	int fd = pick_fd(w);
+	long ret;
+	uint32_t n, i;
+
+	memset(a, 0, 2 * FUZZ_PAGE);
+	switch (rnd_below(w, 13)) {
+	case 0: {
+		cmd = IPCBOX_IOC_INFO;
+		ver0 = IPCBOX_INFO_SIZE_VER0;
+		cur = sizeof(struct ipcbox_info);
+		fd = one_in(w, 4) ? fd : w->p->ctl;
+		break;
+	}
+	case 1: {
+		struct ipcbox_create *c = (void *)a;
+
+		fuzz_name(w, c->name);
+		if (one_in(w, 3))
+			c->name[0] = '\0';
+		switch (rnd_below(w, 6)) {
+		case 0: c->capacity = 0; break;
+		case 1: c->capacity = IPCBOX_CAPACITY_UNBOUNDED; break;
+		case 2: c->capacity = (uint32_t)rnd(w); break;
+		default: c->capacity = rnd_below(w, FUZZ_MAX_CAP + 2);
+		}
+		c->msg_size_max = one_in(w, 4) ? (uint32_t)rnd(w) :
+				  rnd_below(w, FUZZ_MAX_MSG + 2);
+		c->mode = one_in(w, 8) ? (uint32_t)rnd(w) : 0666;
+		c->flags = pick_flags(w, IPCBOX_CREATE_FLAGS);
+		mutate(w, c, sizeof(*c));
+		cmd = IPCBOX_IOC_CREATE;
+		ver0 = IPCBOX_CREATE_SIZE_VER0;
+		cur = sizeof(*c);
+		fd = one_in(w, 4) ? fd : w->p->ctl;
+		break;
+	}
+	case 2: {
+		struct ipcbox_unlink *u = (void *)a;
+
+		fuzz_name(w, u->name);
+		mutate(w, u, sizeof(*u));
+		cmd = IPCBOX_IOC_UNLINK;
+		ver0 = IPCBOX_UNLINK_SIZE_VER0;
+		cur = sizeof(*u);
+		fd = one_in(w, 4) ? fd : w->p->ctl;
+		break;
+	}
+	case 3:
+		fill_send(w, (void *)a);
+		cmd = IPCBOX_IOC_SEND;
+		ver0 = IPCBOX_SEND_SIZE_VER0;
+		cur = sizeof(struct ipcbox_send);
+		break;
+	case 4:
+		fill_recv(w, (void *)a);
+		cmd = IPCBOX_IOC_RECV;
+		ver0 = IPCBOX_RECV_SIZE_VER0;
+		cur = sizeof(struct ipcbox_recv);
+		break;
+	case 5:
+		cmd = IPCBOX_IOC_STAT;
+		ver0 = IPCBOX_STAT_SIZE_VER0;
+		cur = sizeof(struct ipcbox_stat);
+		break;
+	case 6:
+		if (!one_in(w, 8))
+			return;	/* shut down now and then only */
+		cmd = IPCBOX_IOC_SHUTDOWN;
+		ver0 = 0;
+		cur = 0;
+		break;
+	case 7: {
+		struct ipcbox_call *c = (void *)a;
+		uint32_t len = pick_len(w);
+
+		c->buf = pick_u64_ptr(w, w->payload, len);
+		c->len = len;
+		c->flags = pick_flags(w, IPCBOX_CALL_FLAGS);
+		c->timeout_ns = pick_timeout(w);
+		c->priority = rnd_below(w, IPCBOX_PRIO_MAX + 1);
+		c->tag = rnd_below(w, 4);
+		c->reply_size = pick_len(w);
+		c->reply_buf = pick_u64_ptr(w, w->payload, c->reply_size);
+		mutate(w, c, sizeof(*c));
+		cmd = IPCBOX_IOC_CALL;
+		ver0 = IPCBOX_CALL_SIZE_VER0;
+		cur = sizeof(*c);
+		break;
+	}
+	case 8: {
+		struct ipcbox_reply *r = (void *)a;
+
+		r->token = pick_token(w);
+		r->len = pick_len(w);
+		r->buf = pick_u64_ptr(w, w->payload, r->len);
+		mutate(w, r, sizeof(*r));
+		cmd = IPCBOX_IOC_REPLY;
+		ver0 = IPCBOX_REPLY_SIZE_VER0;
+		cur = sizeof(*r);
+		break;
+	}
+	case 9: {
+		struct ipcbox_reply_recv *rr = (void *)a;
+
+		fill_recv(w, &rr->recv);
+		rr->reply.token = pick_token(w);
+		rr->reply.len = pick_len(w);
+		rr->reply.buf = pick_u64_ptr(w, w->payload, rr->reply.len);
+		mutate(w, rr, sizeof(*rr));
+		cmd = IPCBOX_IOC_REPLY_RECV;
+		ver0 = IPCBOX_REPLY_RECV_SIZE_VER0;
+		cur = sizeof(*rr);
+		break;
+	}
+	case 10:
+	case 11: {
+		struct ipcbox_batch *b = (void *)a;
+		bool send = rnd(w) & 1;
+		size_t esz = send ? sizeof(struct ipcbox_send) :
+				    sizeof(struct ipcbox_recv);
+
+		switch (rnd_below(w, 8)) {
+		case 0: n = 0; break;
+		case 1: n = IPCBOX_BATCH_MAX; break;
+		case 2: n = IPCBOX_BATCH_MAX + 1; break;
+		case 3: n = (uint32_t)rnd(w); break;
+		default: n = 1 + rnd_below(w, 8);
+		}
+		for (i = 0; i < n && i < IPCBOX_BATCH_MAX; i++) {
+			if (send)
+				fill_send(w, (void *)(w->batch + i * esz));
+			else
+				fill_recv(w, (void *)(w->batch + i * esz));
+			if (i >= 8) {	/* the rest alike, cheaply */
+				memcpy(w->batch + i * esz, w->batch, esz);
+				if (i >= 64)
+					break;
+			}
+		}
+		b->msgs = pick_u64_ptr(w, w->batch,
+				       (size_t)(n < 8 ? n : 8) * esz);
+		b->count = n;
+		mutate(w, b, sizeof(*b));
+		cmd = send ? IPCBOX_IOC_SENDV : IPCBOX_IOC_RECVV;
+		ver0 = IPCBOX_BATCH_SIZE_VER0;
+		cur = sizeof(*b);
+		break;
+	}
+	default:
+		/* Raw random bytes for a random mailbox ioctl. */
+		for (i = 0; i < 256; i += 8) {
+			uint64_t v = rnd(w);
+
+			memcpy(a + i, &v, 8);
+		}
+		cmd = one_in(w, 2) ? IPCBOX_IOC_SEND : IPCBOX_IOC_RECV;
+		ver0 = IPCBOX_SEND_SIZE_VER0;
+		cur = ver0;
+		break;
+	}
+	if (ver0 && one_in(w, 4))
+		cmd = ioc_resize(cmd, pick_size(w, ver0, cur));
+	if (!ver0 && one_in(w, 4))
+		cmd = ioc_resize(cmd, rnd_below(w, 256));
+	/* The argument itself may be bad too. */
+	ret = do_ioctl(w, fd, cmd, pick_ptr(w, a, _IOC_SIZE(cmd)));
+	if (ret < 0)
+		return;
+	if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_CREATE) &&
+	    _IOC_TYPE(cmd) == IPCBOX_IOC_MAGIC && fd == w->p->ctl) {
+		pool_put(w, (int)ret);
+	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_RECV)) {
+		note_token(w, ((struct ipcbox_recv *)a)->info.token);
+	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_REPLY_RECV)) {
+		note_token(w, ((struct ipcbox_reply_recv *)a)->recv.info.token);
+	}
+}
+
+/* An ioctl number near the real ones, with whatever argument. */
+static void op_ioctl_random(struct fuzz_worker *w)
+{
+	unsigned long cmd;
+	unsigned int type = IPCBOX_IOC_MAGIC;
+	void *arg;
+	uint32_t i;
+
+	for (i = 0; i < 64; i += 8) {
+		uint64_t v = rnd(w);
+
+		memcpy(w->arg + i, &v, 8);
+	}
+	if (one_in(w, 8))
+		type += one_in(w, 2) ? 1 : -1;
+	cmd = _IOC(rnd_below(w, 4), type, rnd_below(w, 0x20),
+		   rnd_below(w, 512));
+	arg = one_in(w, 4) ? (void *)(uintptr_t)rnd(w) :
+			     pick_ptr(w, w->arg, _IOC_SIZE(cmd));
+	do_ioctl(w, pick_fd(w), cmd, arg);
+}
+
+static void op_rw(struct fuzz_worker *w)
+{
+	uint32_t len = pick_len(w);
+	void *buf = pick_ptr(w, w->payload, len);
+	int fd = pick_fd(w);
+
+	if (len > FUZZ_PAYLOAD && buf == w->payload)
+		len = FUZZ_PAYLOAD;
+	if (one_in(w, 2))
+		account(w, 1, write(fd, buf, len));
+	else
+		account(w, 2, read(fd, buf, len));
+}
+
+static void op_poll(struct fuzz_worker *w)
+{
+	struct pollfd pfd[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		pfd[i].fd = pick_fd(w);
+		pfd[i].events = (short)(rnd(w) & (POLLIN | POLLOUT | POLLPRI |
+						   POLLRDHUP));
+	}
+	account(w, 3, poll(pfd, 1 + rnd_below(w, 4), rnd_below(w, 3)));
+}
+
+static void op_fd(struct fuzz_worker *w)
+{
+	struct fuzz_proc *p = w->p;
+	char path[128], name[IPCBOX_NAME_MAX];
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	int fd, flags;
+
+	switch (rnd_below(w, 6)) {
+	case 0: /* close under the other threads' feet */
+		fd = __atomic_exchange_n(&p->pool[rnd_below(w, FUZZ_POOL)], -1,
+					 __ATOMIC_RELAXED);
+		if (fd >= 0)
+			account(w, 4, close(fd));
+		break;
+	case 1:
+		fd = pick_fd(w);
+		if (fd >= 0 && fd != p->ctl)
+			pool_put(w, (int)account(w, 5, dup(fd)));
+		break;
+	case 2:
+		fuzz_name(w, name);
+		name[IPCBOX_NAME_MAX - 1] = '\0';
+		dev_path(path, sizeof(path), name);
+		flags = modes[rnd_below(w, 3)] | O_CLOEXEC |
+			(one_in(w, 2) ? O_NONBLOCK : 0);
+		pool_put(w, (int)account(w, 6, open(path, flags)));
+		break;
+	case 3:	/* an anonymous mailbox, always well-formed */
+		fd = mb_create(p->ctl, "", rnd_below(w, 4) == 0 ?
+			       IPCBOX_CAPACITY_UNBOUNDED : rnd_below(w, 4),
+			       256 + rnd_below(w, FUZZ_MAX_MSG - 256),
+			       0, IPCBOX_CREATE_CLOEXEC);
+		account(w, 7, fd < 0 ? (errno = -fd, -1) : fd);
+		pool_put(w, fd);
+		break;
+	case 4:
+		fd = pick_fd(w);
+		flags = fcntl(fd, F_GETFL);
+		if (flags < 0)
+			break;
+		flags ^= one_in(w, 2) ? O_NONBLOCK : O_ASYNC;
+		account(w, 8, fcntl(fd, F_SETFL, flags));
+		if (flags & O_ASYNC)
+			fcntl(fd, F_SETOWN, getpid());
+		break;
+	default: /* a named mailbox by a well-formed CREATE */
+		fuzz_name(w, name);
+		name[IPCBOX_NAME_MAX - 1] = '\0';
+		fd = mb_create(p->ctl, name, rnd_below(w, 3), 512, 0666,
+			       IPCBOX_CREATE_CLOEXEC);
+		account(w, 9, fd < 0 ? (errno = -fd, -1) : fd);
+		pool_put(w, fd);
+		break;
+	}
+}
+
+/* The flaky page comes and goes: copies from and to it fault half-way. */
+static void op_flaky(struct fuzz_worker *w)
+{
+	struct fuzz_proc *p = w->p;
+
+	if (one_in(w, 2)) {
+		mprotect(p->flaky, FUZZ_PAGE, PROT_NONE);
+		sched_yield();
+		mprotect(p->flaky, FUZZ_PAGE, PROT_READ | PROT_WRITE);
+	} else {
+		munmap(p->flaky, FUZZ_PAGE);
+		sched_yield();
+		mmap(p->flaky, FUZZ_PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	}
+}
+
+static void fuzz_one(struct fuzz_worker *w);
+
+/*
+ * A child that inherits every fd, does a few operations and dies, maybe
+ * holding CALL requests it received (their callers see ECONNRESET).
+ */
+static void op_fork(struct fuzz_worker *w)
+{
+	pid_t pid;
+	int i;
+
+	/* A grandchild would outlive its parent killed by SIGALRM. */
+	if (w->in_child)
+		return;
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		alarm(1);	/* whatever blocks, SIGALRM ends it */
+		w->in_child = true;
+		w->rng ^= (uint64_t)getpid() << 32;
+		for (i = 0; i < 20; i++)
+			fuzz_one(w);
+		_exit(0);
+	}
+	/* Reap it whatever happens, or its fds outlive the run. */
+	while (account(w, 10, waitpid(pid, NULL, 0)) < 0 && errno == EINTR)
+		if (w->p->stop)
+			kill(pid, SIGKILL);
+}
+
+static void fuzz_one(struct fuzz_worker *w)
+{
+	uint32_t r = rnd_below(w, 100);
+
+	if (r < 50)
+		op_ioctl(w);
+	else if (r < 60)
+		op_ioctl_random(w);
+	else if (r < 72)
+		op_rw(w);
+	else if (r < 78)
+		op_poll(w);
+	else if (r < 96)
+		op_fd(w);
+	else if (r < 99)
+		op_flaky(w);
+	else
+		op_fork(w);
+}
+
+static void *worker_fn(void *arg)
+{
+	struct fuzz_worker *w = arg;
+	struct fuzz_shared *sh = w->p->sh;
+	int i;
+
+	for (i = 0; i < FUZZ_PAYLOAD; i += 64)
+		w->payload[i] = (char)i;
+	while (!w->p->stop && now_ns() < sh->deadline_ns) {
+		fuzz_one(w);
+		__atomic_fetch_add(&sh->iterations[w->id], 1,
+				   __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void fuzz_sig(int sig)
+{
+}
+
+/* One fuzzing process: FUZZ_THREADS workers, then a clean exit. */
+static int fuzz_process(struct fuzz_shared *sh, int idx)
+{
+	struct fuzz_worker ws[FUZZ_THREADS];
+	struct fuzz_proc p;
+	struct sigaction sa;
+	int i, t;
+
+	memset(&p, 0, sizeof(p));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fuzz_sig;	/* no SA_RESTART: waits end in EINTR */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGIO, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	p.sh = sh;
+	p.idx = idx;
+	p.ctl = ctl_open();
+	if (p.ctl < 0)
+		return 1;
+	for (i = 0; i < FUZZ_POOL; i++)
+		p.pool[i] = -1;
+	p.guard = mmap(NULL, 3 * FUZZ_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p.flaky = mmap(NULL, FUZZ_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p.guard == MAP_FAILED || p.flaky == MAP_FAILED)
+		return 1;
+	mprotect(p.guard + 2 * FUZZ_PAGE, FUZZ_PAGE, PROT_NONE);
+
+	for (t = 0; t < FUZZ_THREADS; t++) {
+		struct fuzz_worker *w = &ws[t];
+
+		memset(w, 0, sizeof(*w));
+		w->p = &p;
+		w->id = idx * FUZZ_THREADS + t;
+		w->rng = sh->seed * 1000003ULL + (uint64_t)w->id;
+		w->arg = aligned_alloc(FUZZ_PAGE, 2 * FUZZ_PAGE);
+		w->payload = malloc(FUZZ_PAYLOAD);
+		w->batch = calloc(IPCBOX_BATCH_MAX + 8,
+				  sizeof(struct ipcbox_recv));
+		if (!w->arg || !w->payload || !w->batch)
+			return 1;
+		if (pthread_create(&w->thread, NULL, worker_fn, w))
+			return 1;
+	}
+	/*
+	 * Interrupt a worker now and then (waits without a timeout end in
+	 * EINTR), and at the deadline knock them all out of their waits.
+	 */
+	for (t = 0; now_ns() < sh->deadline_ns; t++) {
+		sleep_ms(50);
+		if (t % 4 == 0)
+			pthread_kill(ws[(t / 4) % FUZZ_THREADS].thread, SIGUSR1);
+	}
+	p.stop = 1;
+	for (t = 0; t < FUZZ_THREADS; t++) {
+		while (pthread_tryjoin_np(ws[t].thread, NULL) == EBUSY) {
+			pthread_kill(ws[t].thread, SIGUSR1);
+			sleep_ms(20);
+		}
+	}
+	for (i = 0; i < FUZZ_POOL; i++)
+		if (p.pool[i] >= 0)
+			close(p.pool[i]);
+	close(p.ctl);
+	return 0;
+}
+
+/* The names in /sys/class/ipcbox, joined by '/' (never in a name). */
+static void list_names(char *out, size_t sz)
+{
+	struct dirent *de;
+	size_t used = 1;
+	DIR *d;
+
+	strcpy(out, "/");
+	d = opendir(SYSFS_CLASS);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    used + strlen(de->d_name) + 2 > sz)
+			continue;
+		used += sprintf(out + used, "%s/", de->d_name);
+	}
+	closedir(d);
+}
+
+/*
+ * Remove every name the fuzzer left behind (mutated CREATEs make up
+ * names of their own): all but those in @keep.
+ */
+static void fuzz_unlink_all(int ctl, const char *keep)
+{
+	char names[8192], *name, *save = NULL, pat[IPCBOX_NAME_MAX + 2];
+
+	list_names(names, sizeof(names));
+	for (name = strtok_r(names, "/", &save); name;
+	     name = strtok_r(NULL, "/", &save)) {
+		snprintf(pat, sizeof(pat), "/%s/", name);
+		if (!strstr(keep, pat))
+			mb_unlink(ctl, name);
+	}
+}
+
+FIXTURE(fuzz) {
+	int ctl;
+	int refcnt;
+	char keep[8192];
+	unsigned long long saved[FUZZ_NR_PARAMS];
+	bool have_saved;
+	uint64_t seed;
+	struct fuzz_shared *sh;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	unsigned int i;
+
+	self->have_saved = false;
+	self->sh = MAP_FAILED;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	for (i = 0; i < FUZZ_NR_PARAMS; i++)
+		ASSERT_EQ(0, param_get(fuzz_params[i], &self->saved[i]));
+	self->have_saved = true;
+	list_names(self->keep, sizeof(self->keep));
+	self->refcnt = module_refcnt();
+	ASSERT_EQ(0, param_set("max_msg_size", FUZZ_MAX_MSG));
+	ASSERT_EQ(0, param_set("max_capacity", FUZZ_MAX_CAP));
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", FUZZ_MAX_UNB));
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sh);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	unsigned int i;
+
+	if (self->sh != MAP_FAILED) {
+		if (self->ctl >= 0)
+			fuzz_unlink_all(self->ctl, self->keep);
+		munmap(self->sh, sizeof(*self->sh));
+	}
+	if (self->have_saved)
+		for (i = 0; i < FUZZ_NR_PARAMS; i++)
+			if (param_set(fuzz_params[i], self->saved[i]))
+				TH_LOG("could not restore %s", fuzz_params[i]);
+	close_fd(&self->ctl);
+}
+
+static unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	return errno || *end ? def : v;
+}
+
+TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
+	       FUZZ_MAX_SECONDS + 60)
+{
+	struct fuzz_shared *sh = self->sh;
+	uint64_t iters = 0, calls = 0, errors = 0, unexpected = 0;
+	unsigned long secs;
+	pid_t pids[FUZZ_PROCS];
+	char buf[64];
+	int i, fd, ret, status;
+
+	secs = env_ulong("IPCBOX_FUZZ_SECONDS", 30);
+	if (secs > FUZZ_MAX_SECONDS)
+		secs = FUZZ_MAX_SECONDS;
+	sh->seed = env_ulong("IPCBOX_FUZZ_SEED", (unsigned long)time(NULL));
+	sh->deadline_ns = now_ns() + (int64_t)secs * NSEC_PER_SEC;
+	printf("# fuzz: seed=%llu seconds=%lu processes=%d threads=%d (IPCBOX_FUZZ_SEED=%llu reproduces the choices)\n",
+	       (unsigned long long)sh->seed, secs, FUZZ_PROCS, FUZZ_THREADS,
+	       (unsigned long long)sh->seed);
+	fflush(stdout);
+
+	for (i = 0; i < FUZZ_PROCS; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(fuzz_process(sh, i));
+	}
+	for (i = 0; i < FUZZ_PROCS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("fuzzing process %d ended with status %#x",
+			       i, status);
+	}
+	for (i = 0; i < FUZZ_WORKERS; i++) {
+		iters += sh->iterations[i];
+		calls += sh->calls[i];
+		errors += sh->errors[i];
+		unexpected += sh->unexpected[i];
+		if (sh->unexpected[i])
+			TH_LOG("worker %d: %llu unknown errnos, last %d (%s) from %#lx",
+			       i, (unsigned long long)sh->unexpected[i],
+			       sh->last_unexpected[i],
+			       strerror(sh->last_unexpected[i]),
+			       sh->last_unexpected_cmd[i]);
+	}
+	printf("# fuzz: seed=%llu iterations=%llu calls=%llu errors=%llu\n",
+	       (unsigned long long)sh->seed, (unsigned long long)iters,
+	       (unsigned long long)calls, (unsigned long long)errors);
+	fflush(stdout);
+	EXPECT_EQ(0, unexpected);
+	EXPECT_GT(calls, 0);
+
+	/*
+	 * Still sane: the names go and with them every module reference
+	 * the fuzzer took, the limits come back, mailboxes work.
+	 */
+	fuzz_unlink_all(self->ctl, self->keep);
+	EXPECT_EQ(self->refcnt, module_refcnt());
+	for (i = 0; i < (int)FUZZ_NR_PARAMS; i++)
+		ASSERT_EQ(0, param_set(fuzz_params[i], self->saved[i]));
+	fd = mb_create(self->ctl, "", 4, 0, 0, IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(fd, 0) TH_LOG("create after fuzzing: %s", strerror(-fd));
+	ASSERT_EQ(0, mb_send_str(fd, "still alive"));
+	memset(buf, 0, sizeof(buf));
+	ret = mb_recv(fd, buf, sizeof(buf) - 1, 0, NSEC_PER_SEC);
+	EXPECT_EQ(11, ret);
+	EXPECT_STREQ("still alive", buf);
+	close(fd);
+}
+
+/*
+ * A PEEK copies a message outside the mailbox lock, holding a reference.
+ * A blocked sender whose message it copies may give up meanwhile (timeout,
+ * shutdown); its message must then outlive the copy. The PEEK's buffer is
+ * a userfaultfd page, so the copy stops half-way until the sender is gone.
+ */
+enum peek_race_end { END_SEND_TIMEOUT, END_CALL_TIMEOUT, END_SHUTDOWN };
+
+FIXTURE(peek_race) {
+	int ctl;
+	int fd;
+	int uffd;
+	char *page;
+};
+
+FIXTURE_VARIANT(peek_race) {
+	enum peek_race_end end;
+	uint32_t capacity;
+};
+
+FIXTURE_VARIANT_ADD(peek_race, send_times_out) {
+	.end = END_SEND_TIMEOUT,
+	.capacity = 0,
+};
+
+FIXTURE_VARIANT_ADD(peek_race, call_times_out) {
+	.end = END_CALL_TIMEOUT,
+	.capacity = 4,
+};
+
+FIXTURE_VARIANT_ADD(peek_race, shutdown_aborts_send) {
+	.end = END_SHUTDOWN,
+	.capacity = 0,
+};
+
+FIXTURE_SETUP(peek_race)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	cpu_set_t cpus;
+
+	self->fd = -1;
+	self->uffd = -1;
+	self->page = MAP_FAILED;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	/* One CPU: a freed message is the next one allocated. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	self->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
+	self->page = mmap(NULL, FUZZ_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->page);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)self->page;
+	reg.range.len = FUZZ_PAGE;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg)) TH_LOG("%m");
+	self->fd = mb_anon(self->ctl, variant->capacity, 256);
+	ASSERT_GE(self->fd, 0);
+}
+
+FIXTURE_TEARDOWN(peek_race)
+{
+	close_fd(&self->fd);
+	close_fd(&self->uffd);
+	if (self->page != MAP_FAILED)
+		munmap(self->page, FUZZ_PAGE);
+	close_fd(&self->ctl);
+}
+
+struct race_op {
+	pthread_t thread;
+	int fd;
+	int ret;
+	void *buf;
+	char data[100];
+};
+
+static void *caller_fn(void *arg)
+{
+	struct race_op *op = arg;
+	struct ipcbox_call c;
+	char reply[16];
+
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)op->data;
+	c.len = sizeof(op->data);
+	c.timeout_ns = NSEC_PER_SEC;
+	c.reply_buf = (uintptr_t)reply;
+	c.reply_size = sizeof(reply);
+	op->ret = sys_ioctl(op->fd, IPCBOX_IOC_CALL, &c);
+	return NULL;
+}
+
+static void *peeker_fn(void *arg)
+{
+	struct race_op *op = arg;
+
+	op->ret = mb_recv(op->fd, op->buf, sizeof(op->data), IPCBOX_RECV_PEEK,
+			  5 * NSEC_PER_SEC);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(peek_race, peeked_message_outlives_its_withdrawn_send, 60)
+{
+	struct race_op caller, peeker;
+	struct uffdio_zeropage zp;
+	struct uffd_msg ev;
+	struct pollfd pfd;
+	struct bg_op sender;
+	char want[100], reuse[100];
+	int other, i;
+
+	memset(want, 'A', sizeof(want));
+	memset(reuse, 'B', sizeof(reuse));
+	if (variant->end == END_CALL_TIMEOUT) {
+		memset(&caller, 0, sizeof(caller));
+		caller.fd = self->fd;
+		memcpy(caller.data, want, sizeof(want));
+		ASSERT_EQ(0, pthread_create(&caller.thread, NULL, caller_fn,
+					    &caller));
+	} else {
+		bg_init(&sender, BG_SEND, self->fd, 0);
+		memcpy(sender.buf, want, sizeof(want));
+		sender.len = sizeof(want);
+		if (variant->end == END_SEND_TIMEOUT)
+			sender.timeout = NSEC_PER_SEC;
+		ASSERT_EQ(0, bg_start(&sender));
+	}
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 5000));
+
+	/* The PEEK finds the message and stops in its copy. */
+	memset(&peeker, 0, sizeof(peeker));
+	peeker.fd = self->fd;
+	peeker.buf = self->page;
+	ASSERT_EQ(0, pthread_create(&peeker.thread, NULL, peeker_fn, &peeker));
+	pfd.fd = self->uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("the PEEK never faulted");
+	ASSERT_EQ(sizeof(ev), read(self->uffd, &ev, sizeof(ev)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, ev.event);
+
+	/* Meanwhile the sender gives up and takes its message back. */
+	if (variant->end == END_CALL_TIMEOUT) {
+		pthread_join(caller.thread, NULL);
+		EXPECT_EQ(-ETIMEDOUT, caller.ret);
+	} else {
+		if (variant->end == END_SHUTDOWN)
+			ASSERT_EQ(0, mb_shutdown(self->fd));
+		bg_join(&sender);
+		EXPECT_EQ(variant->end == END_SHUTDOWN ? -EPIPE : -ETIMEDOUT,
+			  sender.ret);
+	}
+	/* Were it freed, other messages would now take its memory. */
+	other = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 256);
+	ASSERT_GE(other, 0);
+	for (i = 0; i < 32; i++)
+		ASSERT_EQ(0, mb_send(other, reuse, sizeof(reuse), 0, 0));
+
+	memset(&zp, 0, sizeof(zp));
+	zp.range.start = (uintptr_t)self->page;
+	zp.range.len = FUZZ_PAGE;
+	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_ZEROPAGE, &zp)) TH_LOG("%m");
+	pthread_join(peeker.thread, NULL);
+	close(other);
+	ASSERT_EQ(sizeof(want), peeker.ret) TH_LOG("%s", strerror(-peeker.ret));
+	EXPECT_EQ(0, memcmp(want, self->page, sizeof(want)))
+		TH_LOG("PEEK copied a freed message: \"%.100s\"", self->page);
+	/* The send failed: its message is not in the mailbox any more. */
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_HARNESS_MAIN
