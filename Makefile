@@ -113,9 +113,12 @@ vm-test: $(addprefix vm-test-,$(KERNELS))
 # mailboxes live; the debug kernel is slower and gets more time.
 TEST_APPEND	?= slub_debug=FZPU,kmalloc-cg-*
 vm_timeouts	= $(if $(filter debug,$(1)),-T 1200 -B 3600)
+# KASAN and lockdep make each message several times dearer: prodcons moves
+# fewer on the debug kernel (the torture and signal tests are timed).
+vm_env		= $(if $(filter debug,$(1)),IPCBOX_PRODCONS_MSGS=$${IPCBOX_PRODCONS_MSGS:-20000})
 
 vm-test-%: deps
-	VM_APPEND="$(TEST_APPEND) $(VM_APPEND)" \
+	$(call vm_env,$*) VM_APPEND="$(TEST_APPEND) $(VM_APPEND)" \
 	scripts/vm-run.sh -k $* -o $(BUILD)/vm/$* -m $(BUILD)/$*/ipcbox.ko \
 		-t $(BUILD)/selftests -u $(BUILD)/userspace $(call vm_timeouts,$*)
 
