@@ -272,17 +272,19 @@ static long ipcbox_batch_get(struct ipcbox_batch *b, void __user *uarg,
 }
 
 /*
- * Batch entries are read IPCBOX_BATCH_CHUNK at a time, one user copy for
- * the lot; a chunk that faults is read one entry at a time instead, so
- * that a fault still stops the batch at that very entry.
+ * Batch entries are read a chunk of IPCBOX_BATCH_CHUNK_BYTES at a time
+ * (8 SEND or 4 RECV entries, kept small for the kernel stack), one user
+ * copy for the lot; a chunk that faults is read one entry at a time
+ * instead, so that a fault still stops the batch at that very entry.
  */
-#define IPCBOX_BATCH_CHUNK	8
+#define IPCBOX_BATCH_CHUNK_BYTES	512
+#define IPCBOX_BATCH_CHUNK(type)	(IPCBOX_BATCH_CHUNK_BYTES / sizeof(type))
 
 /* Read entries from @i on into @k; return how many, or -EFAULT. */
 static int ipcbox_batch_read(void *k, const void __user *um, size_t esize,
 			     u32 i, u32 count)
 {
-	u32 n = min_t(u32, IPCBOX_BATCH_CHUNK, count - i);
+	u32 n = min_t(u32, IPCBOX_BATCH_CHUNK_BYTES / esize, count - i);
 
 	um += (size_t)i * esize;
 	if (n > 1 && !copy_from_user(k, um, n * esize))
@@ -294,7 +296,7 @@ static int ipcbox_batch_read(void *k, const void __user *um, size_t esize,
 static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
 			       size_t usize)
 {
-	struct ipcbox_send chunk[IPCBOX_BATCH_CHUNK], *a;
+	struct ipcbox_send chunk[IPCBOX_BATCH_CHUNK(struct ipcbox_send)], *a;
 	struct ipcbox_send __user *um;
 	struct ipcbox_batch b;
 	int left = 0;
@@ -336,7 +338,7 @@ static long ipcbox_ioctl_sendv(struct file *file, void __user *uarg,
 static long ipcbox_ioctl_recvv(struct file *file, void __user *uarg,
 			       size_t usize)
 {
-	struct ipcbox_recv chunk[IPCBOX_BATCH_CHUNK], *a;
+	struct ipcbox_recv chunk[IPCBOX_BATCH_CHUNK(struct ipcbox_recv)], *a;
 	struct ipcbox_recv __user *um;
 	struct ipcbox_batch b;
 	int left = 0;
