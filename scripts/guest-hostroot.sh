@@ -55,9 +55,24 @@ out=$(mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose \
 for d in proc sys dev tmp; do
 	[ -d "$mnt/$d" ] || { umount -l "$mnt"; fail "the host has no /$d to mount over"; }
 done
+# The guest's /tmp hides the host's: a checkout or stage under the host's
+# /tmp (a CI clone, say) is kept aside first and put back at its path.
+conf() { sed -n "s/^$1=//p" /etc/ipcbox-vm.conf 2>/dev/null | tail -n 1 | tr -d "'"; }
+keep=
+for p in "$(conf IPCBOX_SRC)" "$(conf IPCBOX_STAGE)"; do
+	case $p in /tmp/?*) ;; *) continue ;; esac
+	for k in $keep; do case $p/ in "$k"/*) continue 2 ;; esac; done
+	[ -d "$mnt$p" ] || continue
+	mkdir -p "/run/ipcbox-keep$p"
+	mount -o bind "$mnt$p" "/run/ipcbox-keep$p" && keep="$keep $p"
+done
 if ! { mount -t proc proc "$mnt/proc" && mount -o rbind /sys "$mnt/sys" &&
 	mount -o rbind /dev "$mnt/dev" && mount -o bind /tmp "$mnt/tmp"; }; then
 	umount -l "$mnt"
 	fail "cannot mount /proc, /sys, /dev and /tmp over $mnt"
 fi
+for p in $keep; do
+	mkdir -p "$mnt$p" && mount -o bind "/run/ipcbox-keep$p" "$mnt$p" ||
+		fail "cannot put the host's $p back over the guest's /tmp"
+done
 exit 0

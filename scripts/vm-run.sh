@@ -10,8 +10,7 @@
 #   -n  do not load ipcbox.ko (runner self-check)
 #   -s  a staged install of user space (make stage; default: "stage" next
 #       to the -u directory, when there is one) for the guest to build
-#       against; its path reaches the guest as IPCBOX_STAGE (not under
-#       /tmp, which the guest's own /tmp hides)
+#       against; its path reaches the guest as IPCBOX_STAGE
 #
 # In test and shell mode the host's root is shared read-only with the
 # guest (virtio-9p, tag "hostroot"; VM_HOSTROOT=0 leaves it out) along with

@@ -85,7 +85,7 @@ finish() {
 
 if [ -z "$stage" ] || [ ! -d "$host$stage" ]; then
 	: >"$OUT"
-	fail "a staged install at '$stage' in the host's root (make stage; not under /tmp, the guest's own)"
+	fail "a staged install at '$stage' in the host's root (make stage)"
 	finish
 fi
 pass "the staged install is at $stage"
