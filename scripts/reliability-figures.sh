@@ -3,15 +3,16 @@
 #
 # Sum up the reliability figures of VM test runs from their logs: messages
 # moved and lost/duplicated/reordered/corrupted, signals, kills, module
-# cycles, fuzz calls, injected faults, splats and leaks. One Markdown table
+# cycles, fuzz calls, trinity's system calls, injected faults, splats and
+# leaks. One Markdown table
 # row per kernel; docs/reliability.md quotes them.
 #
 # usage: reliability-figures.sh VMDIR...     e.g. build/vm/6.1 build/vm/debug
 
 set -euo pipefail
 
-echo "| kernel | messages moved | lost/dup/reorder/corrupt | signals (interrupted) | SIGKILLs | rmmod/insmod cycles | fuzz calls | faults injected | splats | kmemleak | result |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| kernel | messages moved | lost/dup/reorder/corrupt | signals (interrupted) | SIGKILLs | rmmod/insmod cycles | fuzz calls | trinity syscalls | faults injected | splats | kmemleak | result |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for d in "$@"; do
 	tap=$d/tap.log
 	[ -r "$tap" ] || { echo "reliability-figures: no $tap" >&2; exit 1; }
@@ -44,11 +45,12 @@ for d in "$@"; do
 		for (i = 1; i <= NF; i++) if ($(i + 1) == "messages") { moved += $i; break }
 	}
 	/^# # fuzz: / { fuzz += val("calls") }
-	/^# # faults: / { faults += val("injected") }
+	/^# # faults: injected=/ { faults += val("injected") }
+	/^# # \[main\] Ran [0-9]+ syscalls/ { trinity += $5 }
 	/^# IPCBOX-KMEMLEAK / { leak = $3 }
 	END {
-		printf "| %s (%s) | %d | %d | %d (%d) | %d | %d | %d | %d | %d | %s | %s |\n",
-			k, kver, moved, bad, signals, intr, kills, cycles, fuzz, faults,
+		printf "| %s (%s) | %d | %d | %d (%d) | %d | %d | %d | %d | %d | %d | %s | %s |\n",
+			k, kver, moved, bad, signals, intr, kills, cycles, fuzz, trinity, faults,
 			splats, leak == "" ? "n/a" : leak, result
 	}' "$tap"
 done
