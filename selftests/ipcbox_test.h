@@ -47,6 +47,18 @@
 #define NSEC_PER_MSEC	1000000LL
 #define NSEC_PER_SEC	1000000000LL
 
+/* A positive number from the environment (the tests' IPCBOX_* knobs), or @def. */
+static inline unsigned long env_ul(const char *var, unsigned long def)
+{
+	const char *s = getenv(var);
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, NULL, 0);
+	return v ? v : def;
+}
+
 static inline pid_t test_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);

@@ -23,17 +23,6 @@
 #define ROUNDS		20
 #define NR_THREADS	6
 
-static unsigned long env_ul(const char *var, unsigned long def)
-{
-	const char *s = getenv(var);
-	unsigned long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtoul(s, NULL, 0);
-	return v ? v : def;
-}
-
 static uint32_t xorshift(uint32_t *s)
 {
 	uint32_t x = *s;

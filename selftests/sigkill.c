@@ -20,17 +20,6 @@
 #define ROUNDS		10
 #define DEFAULT_SECS	8
 
-static unsigned long env_ul(const char *var, unsigned long def)
-{
-	const char *s = getenv(var);
-	unsigned long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtoul(s, NULL, 0);
-	return v ? v : def;
-}
-
 static int nr_mailboxes(int ctl)
 {
 	struct ipcbox_info info;

@@ -269,17 +269,6 @@ static void *receiver(void *arg)
 	return NULL;
 }
 
-static unsigned long env_ul(const char *var, unsigned long def)
-{
-	const char *s = getenv(var);
-	unsigned long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtoul(s, NULL, 0);
-	return v ? v : def;
-}
-
 FIXTURE(sigstorm) {
 	int ctl;
 	struct ss_state *st;

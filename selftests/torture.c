@@ -335,17 +335,6 @@ static int consume(const char *name, struct t_shared *sh, uint32_t c,
 	return 0;
 }
 
-static unsigned long env_ul(const char *var, unsigned long def)
-{
-	const char *s = getenv(var);
-	unsigned long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtoul(s, NULL, 0);
-	return v ? v : def;
-}
-
 FIXTURE(torture) {
 	int ctl;
 	int fd;
