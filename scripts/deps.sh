@@ -20,6 +20,8 @@
 
 set -euo pipefail
 
+# usage: deps.sh [--host]     --host: the host packages only
+
 CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
 ALL_KERNELS="6.1 6.12 6.12-rt"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +32,20 @@ export DEBIAN_FRONTEND=noninteractive
 log() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (apt-get install, cache in $CACHE)"
+# Whatever fails below says which step it was and what to try, never a
+# bare exit status from make.
+step="starting"
+hint="run 'make deps' again; if it fails the same way, the output above says why"
+on_err() {
+	local rc=$? cmd=$1 line=$2
+	echo "deps: error: $step failed (exit $rc at line $line: $cmd)" >&2
+	echo "deps: error: $hint" >&2
+	exit "$rc"
+}
+trap 'on_err "$BASH_COMMAND" "$LINENO"' ERR
+set -E
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (apt-get install, cache in $CACHE); try: sudo make deps"
 command -v apt-get >/dev/null || die "needs a Debian system with apt"
 
 mkdir -p "$CACHE/debs" "$CACHE/src" "$CACHE/kernels" "$CACHE/ksrc"
@@ -39,29 +54,58 @@ updated=0
 apt_update() {
 	[ "$updated" -eq 0 ] || return 0
 	log "apt-get update"
+	local s=$step h=$hint
+	step="apt-get update"
+	hint="check /etc/apt/sources.list(.d) and that Debian's archive is reachable"
 	apt-get update -qq
+	step=$s hint=$h
 	updated=1
 }
 
 # --- host packages -------------------------------------------------------
-HOST_PKGS="qemu-system-x86 busybox-static cpio sparse build-essential bc kmod
-	   libelf-dev gcc-12 make perl python3 xz-utils flex bison libssl-dev
-	   pkgconf man-db groff-base trinity"
+# Everything the cold path runs, by who needs it:
+#   module builds      build-essential gcc-12 make bc kmod libelf-dev dwarves
+#                      (pahole: the 6.12 headers build BTF)
+#   the debug kernel   flex bison libssl-dev perl python3 xz-utils zstd cpio
+#   static checks      sparse perl man-db groff-base
+#   the VM             qemu-system-x86 busybox-static cpio
+#   selftests          trinity (the system call fuzzer, run in the guest);
+#                      pkgconf for the installed-library test
+#   make bench         gnuplot-nox (the chart)
+#   make check-fresh   mmdebstrap git (the clean-root stage)
+HOST_PKGS="build-essential gcc-12 make bc kmod libelf-dev dwarves
+	   flex bison libssl-dev perl python3 xz-utils zstd cpio
+	   sparse man-db groff-base
+	   qemu-system-x86 busybox-static
+	   trinity pkgconf gnuplot-nox mmdebstrap git"
+# IPCBOX_DEPS_OMIT leaves packages out of that list: the clean-root
+# stage's self-check uses it to show that a missing package fails it.
+if [ -n "${IPCBOX_DEPS_OMIT:-}" ]; then
+	for p in $IPCBOX_DEPS_OMIT; do
+		HOST_PKGS=$(printf '%s\n' $HOST_PKGS | grep -vx "$p" | tr '\n' ' ')
+	done
+	log "leaving out $IPCBOX_DEPS_OMIT (IPCBOX_DEPS_OMIT)"
+fi
 
+# dpkg-query exits 1 when any of them is unknown or not installed: that
+# is the answer wanted here, not an error.
 # shellcheck disable=SC2086
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' $HOST_PKGS 2>/dev/null |
-	    awk '/ install ok installed$/ { print $1 }')
+	    awk '/ install ok installed$/ { print $1 }' || true)
 missing=()
 for p in $HOST_PKGS; do
 	grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
-	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+	step="installing host packages (${missing[*]})"
+	hint="try: apt-get update && apt-get install ${missing[*]}"
+	if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; then
 		apt_update
-		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 	fi
 fi
+[ "${1:-}" != --host ] || { log "host packages ready"; exit 0; }
 
 # --- fast path ------------------------------------------------------------
 # Nothing to do when every wanted kernel is listed, is unpacked, and apt's
@@ -131,6 +175,8 @@ trap 'rm -f "$env_tmp"' EXIT
 } >"$env_tmp"
 
 for k in $KERNELS; do meta_of "$k" >/dev/null; done
+step="resolving the kernel versions"
+hint="apt's package lists may be stale or incomplete: apt-get update, then make deps again"
 for k in $ALL_KERNELS; do
 	img=$(dep_of "$(meta_of "$k")" '^linux-image-[0-9]')
 	ver=${img#linux-image-}
@@ -142,6 +188,8 @@ for k in $ALL_KERNELS; do
 	[ "$wanted" -eq 1 ] || [ -e "$kd/.done" ] || continue
 	if [ ! -e "$kd/.done" ]; then
 		log "preparing kernel $k ($ver)"
+		step="preparing kernel $k ($ver) in $kd"
+		hint="check the free space under $CACHE (df -h); a partial $kd is redone next time"
 		rm -rf "$kd"
 		mkdir -p "$root"
 		hdr=linux-headers-$ver
@@ -166,6 +214,8 @@ for k in $ALL_KERNELS; do
 	# libipcbox with the host's compiler. Built-in ones are not there.
 	if [ ! -e "$kd/.9p.done" ]; then
 		log "extracting the 9p modules of $k ($ver)"
+		step="extracting the 9p modules of $k ($ver)"
+		hint="check the free space under $CACHE; remove $kd to fetch it again"
 		rm -rf "$kd/9p" "$kd/9p.tmp"
 		mkdir -p "$kd/9p.tmp"
 		ideb=$(fetch "linux-image-$ver-unsigned")
@@ -228,6 +278,8 @@ for k in $ALL_KERNELS; do
 done
 
 # --- kselftest harness and checkpatch from linux-source-6.12 -------------
+step="fetching linux-source-6.12"
+hint="apt-get update; check the free space under $CACHE"
 srcdeb=$(ls "$CACHE/src/linux-source-6.12_"*.deb 2>/dev/null | sort -V | tail -n1) || true
 if [ -z "$srcdeb" ]; then
 	log "downloading linux-source-6.12"
@@ -263,6 +315,8 @@ dbg_wanted=0
 case " $KERNELS " in *" debug "*) dbg_wanted=1 ;; esac
 if [ "$dbg_wanted" -eq 1 ] || ls "$CACHE"/debug/*/.done >/dev/null 2>&1; then
 	if [ "$dbg_wanted" -eq 1 ] || "$here/debug-kernel.sh" --check "$srcdeb"; then
+		step="building the debug kernel"
+		hint="its log is $CACHE/debug/*/build.log; make deps KERNELS='6.1 6.12' prepares the rest without it"
 		read -r dver ddir dimg < <("$here/debug-kernel.sh" "$srcdeb")
 		[ -n "$dimg" ] && [ -r "$dimg" ] || die "debug kernel build gave no image"
 		{
