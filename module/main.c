@@ -510,7 +510,8 @@ static int __init ipcbox_init(void)
 	ret = misc_register(&ipcbox_control);
 	if (ret)
 		goto out_class;
-	pr_info("ABI %d, /dev/ipcbox/control ready\n", IPCBOX_ABI_VERSION);
+	pr_info("%s (ABI %d), /dev/ipcbox/control ready\n", IPCBOX_VERSION,
+		IPCBOX_ABI_VERSION);
 	return 0;
 
 out_class:
@@ -541,3 +542,4 @@ module_exit(ipcbox_exit);
 MODULE_DESCRIPTION("Kernel-mediated mailboxes, rendezvous and message queues");
 MODULE_AUTHOR("The ipcbox developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IPCBOX_VERSION);

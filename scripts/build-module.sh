@@ -15,19 +15,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=$1 out=$2
 shift 2
 
-if [ ! -f "$top/Kbuild" ]; then
-	echo "module: no Kbuild in $top yet, nothing to build" >&2
-	exit 0
-fi
-
 kdir=$("$top/scripts/kenv.sh" "$kernel" KDIR)
 [ -d "$kdir" ] || { echo "module: no kernel build tree at '$kdir'" >&2; exit 1; }
 
 src=$out/src
 mkdir -p "$src/module" "$src/uapi"
-# Mirror Kbuild, module/ and uapi/; drop sources that no longer exist.
+# Mirror Kbuild, module/, uapi/ and the header with the version; drop
+# sources that no longer exist.
 cp -p "$top/Kbuild" "$src/Kbuild"
-(cd "$top" && find module uapi -type f \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \)) |
+(cd "$top" && find module uapi -type f \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) &&
+	echo userspace/lib/libipcbox.h) |
 	while IFS= read -r f; do
 		mkdir -p "$src/$(dirname "$f")"
 		cmp -s "$top/$f" "$src/$f" || cp -p "$top/$f" "$src/$f"

@@ -21,8 +21,14 @@
 extern "C" {
 #endif
 
+/*
+ * The version of ipcbox, the one place it is written: the library's
+ * file name and pkg-config file, the man pages, the module's modinfo,
+ * dkms and "ipcboxctl --version" all read it from here.
+ */
 #define LIBIPCBOX_VERSION_MAJOR	1
 #define LIBIPCBOX_VERSION_MINOR	1
+#define LIBIPCBOX_VERSION_PATCH	0
 
 /**
  * struct ipcbox_opts - options of one ipcbox_send_opts()/ipcbox_recv_opts()

@@ -1282,9 +1282,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("%s (libipcbox) %d.%d, ipcbox ABI %d\n", PROG,
+		printf("%s (ipcbox) %d.%d.%d, ipcbox ABI %d\n", PROG,
 		       LIBIPCBOX_VERSION_MAJOR, LIBIPCBOX_VERSION_MINOR,
-		       IPCBOX_ABI_VERSION);
+		       LIBIPCBOX_VERSION_PATCH, IPCBOX_ABI_VERSION);
 		return 0;
 	}
 	d = find_cmd(argv[1]);
