@@ -4,13 +4,17 @@
 # it per kernel, builds user space and selftests, and runs everything in
 # QEMU against Debian's kernels. See README.md.
 #
+#   make                ipcbox.ko for the running kernel (or KDIR/KVER) into
+#                       build/local/, like any out-of-tree module; installs nothing
 #   make deps           host packages + kernel images/headers into the cache
+#   make all            everything below for the kernels in KERNELS (runs deps)
 #   make module         ipcbox.ko for each kernel in KERNELS (build/<k>/ipcbox.ko)
 #   make userspace      libipcbox, ipcboxctl, examples (build/userspace)
 #   make stage          user space installed into build/stage (PREFIX=/usr)
 #   make selftests      kselftest binaries (build/selftests)
 #   make static-check   W=1, sparse (C=2), checkpatch --strict
 #   make check          all of the above, runner self-check, VM tests per kernel
+#   make check-fresh    make demo in a clean Debian 12 root (make check runs it first)
 #   make vm             interactive shell in the guest with ipcbox loaded
 #   make demo           boot, load, show /dev/ipcbox and the module's INFO
 #   make bench          ipcbox vs its peers in one VM boot (build/bench, docs/performance.md)
@@ -55,8 +59,18 @@ MODULE_DEPS	:= deps
 endif
 
 kenv		= $(shell $(CURDIR)/scripts/kenv.sh $(1) $(2))
-HAVE_USERSPACE	:= $(wildcard userspace/Makefile)
-HAVE_SELFTESTS	:= $(wildcard selftests/Makefile)
+VERSION		:= $(shell $(MAKE) -s --no-print-directory -C userspace version)
+
+# "make" alone: the module for the running kernel, as any user, from the
+# installed headers; it never runs apt.
+LOCAL_KVER	:= $(or $(KVER),$(shell uname -r))
+LOCAL_KDIR	:= $(or $(KDIR),/lib/modules/$(LOCAL_KVER)/build)
+.DEFAULT_GOAL	:= modules
+
+modules:
+	$(if $(wildcard $(LOCAL_KDIR)/Makefile),,$(error no kernel headers in \
+		$(LOCAL_KDIR): install linux-headers-$(LOCAL_KVER), or set KDIR=))
+	@KDIR=$(LOCAL_KDIR) scripts/build-module.sh local $(BUILD)/local
 
 all: module userspace stage selftests tools
 
@@ -69,28 +83,18 @@ module: $(MODULE_DEPS)
 	done
 
 userspace:
-ifneq ($(HAVE_USERSPACE),)
 	$(MAKE) -C userspace O=$(BUILD)/userspace
-else
-	@echo "userspace: no userspace/Makefile yet, nothing to build"
-endif
 
 selftests: deps
-ifneq ($(HAVE_SELFTESTS),)
 	$(MAKE) -C selftests O=$(BUILD)/selftests KSFT_INCLUDE=$(call kenv,-,KSFT_INCLUDE)
-else
-	@echo "selftests: no selftests/Makefile yet, nothing to build"
-endif
 
 # User space installed as a package would be, for the VM test that builds
 # against an installed libipcbox (userspace/tests/install-test.sh).
 stage: userspace
-ifneq ($(HAVE_USERSPACE),)
 	@rm -rf $(BUILD)/stage
 	@$(MAKE) -s --no-print-directory -C userspace O=$(BUILD)/userspace \
 		DESTDIR=$(BUILD)/stage PREFIX=/usr install >/dev/null
 	@echo "stage: $(BUILD)/stage (PREFIX=/usr)"
-endif
 
 # Prints the INFO struct in the demo when ipcboxctl is not there.
 tools: $(BUILD)/tools/ipcbox-info
@@ -121,6 +125,14 @@ vm-test-%: deps
 	$(call vm_env,$*) VM_APPEND="$(TEST_APPEND) $(VM_APPEND)" \
 	scripts/vm-run.sh -k $* -o $(BUILD)/vm/$* -m $(BUILD)/$*/ipcbox.ko \
 		-t $(BUILD)/selftests -u $(BUILD)/userspace $(call vm_timeouts,$*)
+
+# The README's first command on a clean Debian 12 root (scripts/check-fresh.sh).
+check-fresh:
+	@scripts/check-fresh.sh $(BUILD)
+
+# Shows that the stage fails when deps.sh lacks a package.
+check-fresh-selfcheck:
+	@scripts/check-fresh.sh --selfcheck $(BUILD)
 
 check:
 	@KERNELS="$(CHECK_KERNELS)" SELFCHECK_KERNEL="$(SELFCHECK_KERNEL)" \
@@ -156,6 +168,19 @@ uninstall:
 	$(MAKE) -C userspace O=$(BUILD)/userspace PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR) uninstall
 
+# The module's sources for DKMS: then "dkms install ipcbox/$(VERSION)".
+DKMS_SRC	= $(DESTDIR)/usr/src/ipcbox-$(VERSION)
+
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/module $(DKMS_SRC)/uapi/linux $(DKMS_SRC)/userspace/lib
+	install -m 0644 Kbuild $(DKMS_SRC)/
+	install -m 0644 module/*.[ch] $(DKMS_SRC)/module/
+	install -m 0644 uapi/linux/ipcbox.h $(DKMS_SRC)/uapi/linux/
+	install -m 0644 userspace/lib/libipcbox.h $(DKMS_SRC)/userspace/lib/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	@echo "dkms-src: $(DKMS_SRC); next: dkms install ipcbox/$(VERSION)"
+
 # The benchmark: one VM boot on BENCH_KERNEL; results in build/bench.
 BENCH_KERNEL	?= 6.12
 
@@ -177,10 +202,8 @@ bench-quick: deps
 		-g $(BUILD)/bench-quick/guest -o $(BUILD)/bench-quick
 
 clean:
-ifneq ($(HAVE_USERSPACE),)
 	-$(MAKE) -C userspace O=$(BUILD)/userspace clean
-endif
 	rm -rf $(BUILD)
 
-.PHONY: all deps module userspace stage selftests tools static-check selfcheck \
+.PHONY: modules all deps module check-fresh check-fresh-selfcheck dkms-src userspace stage selftests tools static-check selfcheck \
 	vm-test check vm demo clean install uninstall bench bench-build bench-quick

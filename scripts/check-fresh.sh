@@ -13,7 +13,10 @@
 # downloaded .deb files are shared from the host's caches, as hard links,
 # to save the downloads.
 #
-# usage: check-fresh.sh BUILDDIR
+# usage: check-fresh.sh [--selfcheck] BUILDDIR
+#   --selfcheck  show that the stage catches a package missing from
+#                deps.sh: with dwarves left out (IPCBOX_DEPS_OMIT) the
+#                6.12 module cannot be built, and the stage must fail
 #
 # Environment:
 #   IPCBOX_CACHE      the host's cache; the minbase tarball is kept in
@@ -24,17 +27,36 @@
 #                     kept after a failure, for a look inside)
 #
 # Leaves BUILDDIR/fresh/demo.log; prints its tail when make demo fails.
+# The root is $IPCBOX_CACHE/fresh/root, removed after a successful run.
 
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-build=${1:?usage: check-fresh.sh BUILDDIR}
+if [ "${1:-}" = --selfcheck ]; then
+	shift
+	build=${1:?usage: check-fresh.sh [--selfcheck] BUILDDIR}
+	echo "check-fresh: self-check: dwarves left out of deps.sh must fail the stage"
+	if IPCBOX_DEPS_OMIT=dwarves "$0" "$build/fresh-selfcheck" >"$build/fresh-selfcheck.log" 2>&1; then
+		echo "check-fresh: self-check FAILED: the stage passed without dwarves"
+		exit 1
+	fi
+	if ! grep -q 'pahole' "$build/fresh-selfcheck/fresh/demo.log"; then
+		echo "check-fresh: self-check FAILED: the stage failed, but not for want of pahole:"
+		tail -n 20 "$build/fresh-selfcheck.log"
+		exit 1
+	fi
+	echo "check-fresh: self-check passed: $(grep -m1 'pahole' "$build/fresh-selfcheck/fresh/demo.log")"
+	exit 0
+fi
+build=${1:?usage: check-fresh.sh [--selfcheck] BUILDDIR}
 CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
 out=$build/fresh
-root=$out/root
 log=$out/demo.log
 tarball=$CACHE/fresh/bookworm-minbase.tar
+# Outside the checkout: while it runs it holds bind mounts of /dev, /proc
+# and /sys, which no "make clean" or tree walk may descend into.
+root=$CACHE/fresh/root
 
 say() { echo "check-fresh: $*"; }
 die() { echo "check-fresh: error: $*" >&2; exit 1; }
@@ -57,20 +79,19 @@ trap umount_all EXIT
 
 # An earlier run may have left a root behind, mounts and all.
 if [ -d "$root" ]; then
-	grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do
-		umount -l "$m" || true
-	done
+	{ grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r |
+		while read -r m; do umount -l "$m" || true; done
 	rm -rf --one-file-system "$root"
 fi
 mkdir -p "$out" "$CACHE/fresh"
 
 # The minbase tarball holds nothing of ipcbox's: cached, made anew weekly.
-if [ ! -s "$tarball" ] || [ -n "$(find "$tarball" -mtime +6)" ]; then
+if [ ! -f "$tarball" ] || [ ! -s "$tarball" ] || [ -n "$(find "$tarball" -mtime +6)" ]; then
 	say "making the minbase root (mmdebstrap, bookworm)"
 	sources=/etc/apt/sources.list.d/debian.sources
 	[ -r "$sources" ] || sources=/etc/apt/sources.list
 	[ -r "$sources" ] || die "no apt sources on the host (/etc/apt/sources.list.d/debian.sources)"
-	mmdebstrap --quiet --variant=minbase --include=make,git bookworm \
+	mmdebstrap --quiet --format=tar --variant=minbase --include=make,git bookworm \
 		"$tarball.tmp" "$sources" >"$out/mmdebstrap.log" 2>&1 ||
 		{ tail -n 20 "$out/mmdebstrap.log"; rm -f "$tarball.tmp"; die "mmdebstrap failed"; }
 	mv -f "$tarball.tmp" "$tarball"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make check": dependencies, static checks, every build, the runner
+# "make check": the clean-root stage (make demo on a fresh Debian 12
+# root), dependencies, static checks, every build, the runner
 # self-check, a smoke run of the benchmark, then the selftests in QEMU for
 # each kernel in $KERNELS.
 # Always ends with the line "N passed, N failed": harness test cases over
@@ -42,6 +43,8 @@ finish() {
 	exit
 }
 
+# First the README's first command on a machine that has nothing.
+step check-fresh $make --no-print-directory check-fresh
 step deps $make --no-print-directory deps KERNELS="$kernels" || finish
 step static-check $make --no-print-directory static-check KERNELS="$kernels"
 step build $make --no-print-directory all KERNELS="$kernels" || finish
