@@ -187,9 +187,8 @@ BENCH_KERNEL	?= 6.12
 bench-build:
 	$(MAKE) -C bench O=$(BUILD)/bench ARGS="$(BENCH_ARGS)"
 
+# gnuplot (the chart) comes with the other host packages, from deps.
 bench: deps
-	@command -v gnuplot >/dev/null || { apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox; }
 	$(MAKE) module KERNEL=$(BENCH_KERNEL)
 	$(MAKE) bench-build BENCH_ARGS=
 	bench/bench.sh -k $(BENCH_KERNEL) -m $(BUILD)/$(BENCH_KERNEL)/ipcbox.ko \
