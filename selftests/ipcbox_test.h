@@ -234,6 +234,61 @@ static inline int mb_shutdown(int fd)
 	return sys_ioctl(fd, IPCBOX_IOC_SHUTDOWN, NULL);
 }
 
+/* CALL: returns the reply length or -errno; *info gets the reply's info. */
+static inline int mb_call(int fd, const void *buf, size_t len,
+			  int64_t timeout, uint64_t tag, void *rbuf,
+			  size_t rsize, struct ipcbox_msg_info *info)
+{
+	struct ipcbox_call c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)buf;
+	c.len = len;
+	c.timeout_ns = timeout;
+	c.tag = tag;
+	c.reply_buf = (uintptr_t)rbuf;
+	c.reply_size = rsize;
+	ret = sys_ioctl(fd, IPCBOX_IOC_CALL, &c);
+	if (info)
+		*info = c.reply_info;
+	return ret;
+}
+
+static inline int mb_reply(int fd, uint64_t token, const void *buf,
+			   size_t len)
+{
+	struct ipcbox_reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.token = token;
+	r.buf = (uintptr_t)buf;
+	r.len = len;
+	return sys_ioctl(fd, IPCBOX_IOC_REPLY, &r);
+}
+
+/* REPLY_RECV: returns what the receive returns; *rerr gets reply_error. */
+static inline int mb_reply_recv(int fd, uint64_t token, const void *rbuf,
+				size_t rlen, void *buf, size_t size,
+				int64_t timeout, int *rerr,
+				struct ipcbox_msg_info *info)
+{
+	struct ipcbox_reply_recv a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.reply.token = token;
+	a.reply.buf = (uintptr_t)rbuf;
+	a.reply.len = rlen;
+	recv_args(&a.recv, buf, size, 0, timeout);
+	ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
+	if (rerr)
+		*rerr = a.reply_error;
+	if (info)
+		*info = a.recv.info;
+	return ret;
+}
+
 /* depth of a mailbox, or -errno */
 static inline long mb_depth(int fd)
 {
