@@ -92,7 +92,9 @@ pass "the staged install is at $stage"
 S=$host$stage
 
 # --- the installed tree: what "make install" promises, from the sources --
-version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$host$src/userspace/Makefile")
+# The version is written once, in libipcbox.h.
+version=$(awk '/^#define LIBIPCBOX_VERSION_/ { v = v s $3; s = "." } END { print v }' \
+	"$host$src/userspace/lib/libipcbox.h")
 want="usr/lib/libipcbox.so.$version usr/lib/libipcbox.so.${version%%.*}
       usr/lib/libipcbox.so usr/lib/libipcbox.a usr/lib/pkgconfig/libipcbox.pc
       usr/include/libipcbox.h usr/include/linux/ipcbox.h usr/bin/ipcboxctl"
