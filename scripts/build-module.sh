@@ -18,6 +18,8 @@ shift 2
 kdir=$("$top/scripts/kenv.sh" "$kernel" KDIR)
 [ -d "$kdir" ] || { echo "module: no kernel build tree at '$kdir'" >&2; exit 1; }
 
+mkdir -p "$out"
+out=$(cd "$out" && pwd)	# kbuild's M= must be absolute
 src=$out/src
 mkdir -p "$src/module" "$src/uapi"
 # Mirror Kbuild, module/, uapi/ and the header with the version; drop
