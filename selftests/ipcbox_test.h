@@ -466,6 +466,25 @@ static inline int wait_child(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/* SIGUSR1 handler for the tests that interrupt blocked calls. */
+static volatile sig_atomic_t usr1_handled;
+
+static inline void usr1_counter(int sig)
+{
+	(void)sig;
+	usr1_handled++;
+}
+
+/* Catch SIGUSR1 with sa_flags (0 or SA_RESTART); resets the count. */
+static inline int catch_usr1(int sa_flags)
+{
+	struct sigaction sa = { .sa_handler = usr1_counter, .sa_flags = sa_flags };
+
+	usr1_handled = 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
 /*
  * A background operation run by a thread after a delay, so a test can
  * block in the main thread and have the peer act while it waits.

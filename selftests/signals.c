@@ -8,23 +8,6 @@
 #include "ipcbox_test.h"
 #include "kselftest_harness.h"
 
-static volatile sig_atomic_t handled;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	handled++;
-}
-
-static int set_handler(int flags)
-{
-	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = flags };
-
-	handled = 0;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGUSR1, &sa, NULL);
-}
-
 FIXTURE(signals) {
 	int ctl;
 	int fd;
@@ -74,13 +57,13 @@ TEST_F(signals, recv_interrupted_without_restart_is_eintr_and_consumes_nothing)
 	struct ipcbox_stat st;
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, catch_usr1(0));
 	/* a message the filtered receive must not take */
 	ASSERT_EQ(0, mb_send_full(self->fd, "keep", 4, 0, 0, 0, 1, NULL));
 	ASSERT_EQ(0, kick_me(self, 100));
 	EXPECT_EQ(-EINTR, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_TAG,
 				       -1, 0, 2, NULL));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 	ASSERT_EQ(0, mb_stat(self->fd, &st));
 	EXPECT_EQ(1, st.depth);
 	EXPECT_EQ(0, st.received);
@@ -91,24 +74,24 @@ TEST_F(signals, read_interrupted_without_restart_is_eintr)
 {
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, catch_usr1(0));
 	ASSERT_EQ(0, kick_me(self, 100));
 	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(signals, recv_with_sa_restart_and_no_timeout_restarts_and_completes)
 {
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
 	bg_send_str(&self->peer, self->fd, 200, "late");
 	self->peer_started = !bg_start(&self->peer);
 	ASSERT_TRUE(self->peer_started);
 	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), 0, -1));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 	EXPECT_EQ(0, memcmp(buf, "late", 4));
 }
 
@@ -116,27 +99,27 @@ TEST_F(signals, read_with_sa_restart_restarts_and_completes)
 {
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
 	bg_send_str(&self->peer, self->fd, 200, "late");
 	self->peer_started = !bg_start(&self->peer);
 	ASSERT_TRUE(self->peer_started);
 	EXPECT_EQ(4, read(self->fd, buf, sizeof(buf)));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(signals, recv_with_sa_restart_and_abstime_restarts_and_completes)
 {
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
 	bg_send_str(&self->peer, self->fd, 200, "late");
 	self->peer_started = !bg_start(&self->peer);
 	ASSERT_TRUE(self->peer_started);
 	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME,
 			     now_ns() + 5 * NSEC_PER_SEC));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(signals, restarted_abstime_recv_keeps_its_deadline)
@@ -144,13 +127,13 @@ TEST_F(signals, restarted_abstime_recv_keeps_its_deadline)
 	char buf[64];
 	int64_t deadline = now_ns() + 300 * NSEC_PER_MSEC;
 
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 100));
 	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME, deadline));
 	EXPECT_GE(now_ns(), deadline);
 	/* a restart that started afresh would have run ~100 ms longer */
 	EXPECT_LT(now_ns() - deadline, 2 * NSEC_PER_SEC);
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(signals, recv_with_relative_timeout_is_eintr_even_with_sa_restart)
@@ -158,18 +141,18 @@ TEST_F(signals, recv_with_relative_timeout_is_eintr_even_with_sa_restart)
 	char buf[64];
 	int64_t t0 = now_ns();
 
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
 	EXPECT_EQ(-EINTR, mb_recv(self->fd, buf, sizeof(buf), 0, 2 * NSEC_PER_SEC));
 	EXPECT_LT(now_ns() - t0, 2 * NSEC_PER_SEC);
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(signals, send_on_full_interrupted_is_eintr_and_queues_nothing)
 {
 	struct ipcbox_stat st;
 
-	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, catch_usr1(0));
 	ASSERT_EQ(0, mb_send_str(self->fd, "1"));
 	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
 	ASSERT_EQ(0, kick_me(self, 100));
@@ -182,7 +165,7 @@ TEST_F(signals, send_on_full_interrupted_is_eintr_and_queues_nothing)
 
 TEST_F(signals, send_on_full_with_sa_restart_restarts_and_completes)
 {
-	ASSERT_EQ(0, set_handler(SA_RESTART));
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, mb_send_str(self->fd, "1"));
 	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
 	ASSERT_EQ(0, kick_me(self, 80));
@@ -190,7 +173,7 @@ TEST_F(signals, send_on_full_with_sa_restart_restarts_and_completes)
 	self->peer_started = !bg_start(&self->peer);
 	ASSERT_TRUE(self->peer_started);
 	EXPECT_EQ(0, mb_send(self->fd, "3", 1, 0, -1));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, usr1_handled);
 	EXPECT_EQ(2, mb_depth(self->fd));
 }
 
@@ -200,7 +183,7 @@ TEST_F(signals, interrupted_rendezvous_send_never_delivers)
 	char buf[64];
 
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, catch_usr1(0));
 	ASSERT_EQ(0, kick_me(self, 100));
 	EXPECT_EQ(-EINTR, mb_send(fd, "x", 1, 0, -1));
 	EXPECT_EQ(-ETIMEDOUT, mb_recv(fd, buf, sizeof(buf), 0, 50 * NSEC_PER_MSEC));
@@ -211,7 +194,7 @@ TEST_F(signals, interrupted_sync_send_is_withdrawn)
 {
 	char buf[64];
 
-	ASSERT_EQ(0, set_handler(0));
+	ASSERT_EQ(0, catch_usr1(0));
 	ASSERT_EQ(0, kick_me(self, 100));
 	EXPECT_EQ(-EINTR, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC, -1));
 	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
