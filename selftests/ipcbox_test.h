@@ -506,6 +506,9 @@ struct bg_op {
 	/* SEND/WRITE payload or RECV/READ buffer */
 	char buf[512];
 	size_t len;
+	/* RECV/READ: when set, into this buffer of rsize bytes instead */
+	void *rbuf;
+	size_t rsize;
 	uint32_t flags;
 	int64_t timeout;
 	uint32_t prio;
@@ -536,7 +539,8 @@ static inline void *bg_thread(void *arg)
 				       op->timeout, op->prio, op->tag, &op->seq);
 		break;
 	case BG_RECV:
-		op->ret = mb_recv_full(op->fd, op->buf, sizeof(op->buf),
+		op->ret = mb_recv_full(op->fd, op->rbuf ? op->rbuf : op->buf,
+				       op->rbuf ? op->rsize : sizeof(op->buf),
 				       op->flags, op->timeout, 0, 0, &op->info);
 		break;
 	case BG_WRITE:
@@ -545,7 +549,8 @@ static inline void *bg_thread(void *arg)
 			op->ret = -errno;
 		break;
 	case BG_READ:
-		op->ret = read(op->fd, op->buf, sizeof(op->buf));
+		op->ret = read(op->fd, op->rbuf ? op->rbuf : op->buf,
+			       op->rbuf ? op->rsize : sizeof(op->buf));
 		if (op->ret < 0)
 			op->ret = -errno;
 		break;
