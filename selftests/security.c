@@ -770,6 +770,122 @@ TEST_F_TIMEOUT(security, per_user_quota_holds_under_a_fork_storm, 300)
 	EXPECT_EQ(0, run_as(OTHER_UID, OTHER_GID, user_fills_quota_again, NULL));
 }
 
+/*
+ * The per-user limit in user namespaces: a user who maps a range of ids
+ * into a namespace of its own (as newuidmap does with subordinate ids)
+ * must not get a fresh quota for every id it maps. What is made in the
+ * namespace counts against the namespace's owner.
+ */
+#define NS_QUOTA	4
+#define NS_MAP		"0 100000 10"
+
+struct ns_quota {
+	int created[2];		/* as uid 0 and as uid 1 of the namespace */
+	int err;		/* how the first refused create failed */
+};
+
+static int write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return write_file_str(path, map);
+}
+
+static int ns_quota_child(struct ns_quota *q, int ready, int go)
+{
+	int ctl, i, fd;
+	char c = 0;
+
+	if (!set_ids(TEST_UID, TEST_GID))
+		return 1;
+	if (unshare(CLONE_NEWUSER))
+		return 99;
+	if (write(ready, &c, 1) != 1)
+		return 2;
+	if (read(go, &c, 1) != 1 || c != 1)
+		return 3;
+	/* ids 0 of the namespace, 100000 outside */
+	if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+		return 4;
+	ctl = ctl_open();
+	if (ctl < 0)
+		return 5;
+	/* every mailbox stays open until the child exits */
+	for (i = 0; i < NS_QUOTA - 1; i++) {
+		fd = mb_anon(ctl, 1, 16);
+		if (fd < 0) {
+			q->err = -fd;
+			return 0;
+		}
+		q->created[0]++;
+	}
+	/* another id of the same namespace, 100001 outside */
+	if (setresuid(1, 1, 1))
+		return 6;
+	for (i = 0; i < NS_QUOTA + 2; i++) {
+		fd = mb_anon(ctl, 1, 16);
+		if (fd < 0) {
+			q->err = -fd;
+			return 0;
+		}
+		q->created[1]++;
+	}
+	return 0;
+}
+
+TEST_F(security, user_namespace_ids_count_against_the_namespace_owner)
+{
+	int ready[2], go[2], status, ret;
+	struct ns_quota *q;
+	char c = 0;
+	pid_t pid;
+
+	q = shared_alloc(sizeof(*q));
+	ASSERT_NE(NULL, q);
+	ASSERT_EQ(0, param_set("max_per_user", NS_QUOTA));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(ns_quota_child(q, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) == 1) {
+		/* root writes the maps, as newuidmap and newgidmap would */
+		ret = write_map(pid, "uid_map", NS_MAP);
+		if (ret)
+			TH_LOG("uid_map: %s", strerror(-ret));
+		c = !ret;
+		ret = c ? write_map(pid, "gid_map", NS_MAP) : 0;
+		if (ret) {
+			/* only an unprivileged writer should need this */
+			TH_LOG("gid_map: %s, again after setgroups deny", strerror(-ret));
+			c = !write_map(pid, "setgroups", "deny") &&
+			    !write_map(pid, "gid_map", NS_MAP);
+		}
+		if (write(go[1], &c, 1) != 1)
+			kill(pid, SIGKILL);
+	}
+	close(ready[0]);
+	close(go[1]);
+	status = wait_child(pid);
+	if (status == 99)
+		SKIP(return, "unshare(CLONE_NEWUSER) failed");
+	ASSERT_EQ(0, status) TH_LOG("the child failed at step %d", status);
+	TH_LOG("max_per_user %d: %d made as uid 0, %d as uid 1 of the namespace, then %s",
+	       NS_QUOTA, q->created[0], q->created[1],
+	       q->err ? strerror(q->err) : "no refusal");
+	EXPECT_EQ(NS_QUOTA - 1, q->created[0]);
+	EXPECT_LE(q->created[0] + q->created[1], NS_QUOTA);
+	EXPECT_EQ(EDQUOT, q->err);
+	munmap(q, sizeof(*q));
+}
+
 #define FLOOD_CHILDREN	8
 #define FLOOD_CAP	32768	/* max_unbounded_bytes during the flood */
 #define FLOOD_MSZ	512
