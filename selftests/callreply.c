@@ -6,6 +6,10 @@
  * EPIPE (shutdown) or ECONNRESET (the server's fd went away).
  */
 #include "ipcbox_test.h"
+
+#include <poll.h>
+#include <linux/userfaultfd.h>
+
 #include "kselftest_harness.h"
 
 #define LONG_NS		(5 * NSEC_PER_SEC)	/* waits that must not expire */
@@ -17,32 +21,46 @@ struct call_op {
 	int fd;
 	char req[64];
 	size_t len;
+	uint32_t flags;
 	int64_t timeout;
 	uint64_t tag;
 	char rbuf[256];
 	size_t rsize;
 	int ret;
 	int64_t t_done;
+	int done;
 	struct ipcbox_msg_info info;
 };
 
 static void *call_thread(void *arg)
 {
 	struct call_op *op = arg;
+	struct ipcbox_call c;
 
-	op->ret = mb_call(op->fd, op->req, op->len, op->timeout, op->tag,
-			  op->rbuf, op->rsize, &op->info);
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)op->req;
+	c.len = op->len;
+	c.flags = op->flags;
+	c.timeout_ns = op->timeout;
+	c.tag = op->tag;
+	c.reply_buf = (uintptr_t)op->rbuf;
+	c.reply_size = op->rsize;
+	op->ret = sys_ioctl(op->fd, IPCBOX_IOC_CALL, &c);
+	op->info = c.reply_info;
 	op->t_done = now_ns();
+	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-static int call_start(struct call_op *op, int fd, const char *req,
-		      int64_t timeout, uint64_t tag, size_t rsize)
+static int call_start_flags(struct call_op *op, int fd, const char *req,
+			    int64_t timeout, uint32_t flags, uint64_t tag,
+			    size_t rsize)
 {
 	memset(op, 0, sizeof(*op));
 	op->fd = fd;
 	op->len = strlen(req);
 	memcpy(op->req, req, op->len);
+	op->flags = flags;
 	op->timeout = timeout;
 	op->tag = tag;
 	op->rsize = rsize;
@@ -50,9 +68,86 @@ static int call_start(struct call_op *op, int fd, const char *req,
 	return pthread_create(&op->thread, NULL, call_thread, op) ? -1 : 0;
 }
 
+static int call_start(struct call_op *op, int fd, const char *req,
+		      int64_t timeout, uint64_t tag, size_t rsize)
+{
+	return call_start_flags(op, fd, req, timeout, 0, tag, rsize);
+}
+
 static void call_join(struct call_op *op)
 {
 	pthread_join(op->thread, NULL);
+}
+
+/*
+ * Wait at most max_ms for the CALL to return. A caller that never returns
+ * is then left alone (not joined), so that a broken module fails the test
+ * instead of hanging it.
+ */
+static bool call_wait(struct call_op *op, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE)) {
+		if (now_ns() >= end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}
+
+/*
+ * A page that faults into @uffd on first touch and stays missing until
+ * the test says otherwise: a receiver copying a request into it stops in
+ * the middle of its copy, with the request already taken. Returns 0 or
+ * -errno.
+ */
+static int stall_page(int uffd, void **map, size_t *len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (ioctl(uffd, UFFDIO_API, &api))
+		return -errno;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*map = p;
+	*len = page;
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+/* The stalled copy's fault, reported on @uffd within max_ms (-1: ever). */
+static bool stall_seen(int uffd, int max_ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg m;
+
+	if (poll(&pfd, 1, max_ms) != 1)
+		return false;
+	return read(uffd, &m, sizeof(m)) == sizeof(m) &&
+	       m.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/*
+ * Make the stalled copy fail: unmap the page, then wake the fault, whose
+ * retry finds no mapping, so the copy to user space ends with EFAULT.
+ */
+static int stall_fail(int uffd, void **map, size_t len)
+{
+	struct uffdio_range range = { .start = (uintptr_t)*map, .len = len };
+
+	if (munmap(*map, len))
+		return -errno;
+	*map = NULL;
+	return ioctl(uffd, UFFDIO_WAKE, &range) ? -errno : 0;
 }
 
 /* Receive the next request, waiting long; returns its token or 0. */
@@ -98,6 +193,9 @@ static int serve(int fd, int n)
 FIXTURE(callreply) {
 	int ctl;
 	int fd;
+	int uffd;		/* userfaultfd behind @map */
+	void *map;
+	size_t map_len;
 	char name[IPCBOX_NAME_MAX];
 	char path[128];
 };
@@ -107,6 +205,8 @@ FIXTURE_SETUP(callreply)
 	struct ipcbox_info info;
 
 	self->fd = -1;
+	self->uffd = -1;
+	self->map = NULL;
 	self->name[0] = '\0';
 	self->ctl = ctl_open();
 	if (self->ctl < 0)
@@ -123,6 +223,10 @@ FIXTURE_SETUP(callreply)
 
 FIXTURE_TEARDOWN(callreply)
 {
+	/* closing the userfaultfd lets a copy still stalled on it go on */
+	close_fd(&self->uffd);
+	if (self->map)
+		munmap(self->map, self->map_len);
 	close_fd(&self->fd);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
@@ -513,6 +617,178 @@ TEST_F(callreply, bad_reply_arguments)
 	call_join(&op);
 	EXPECT_EQ(1, op.ret);
 	EXPECT_EQ('y', op.rbuf[0]);
+}
+
+/* ---- a receiver stalled in its copy of a request ---------------------- */
+
+/*
+ * The caller's context must outlive a receiver that took the request and
+ * is still copying it out when the call ends: here the call ends by
+ * SHUTDOWN, then the copy fails. The request is gone with the call: it is
+ * not put back into the queue.
+ */
+TEST_F_TIMEOUT(callreply, shutdown_while_receive_copy_stalls_ends_call_and_request, 60)
+{
+	struct call_op op;
+	struct bg_op rcv;
+	char buf[64];
+	int ret;
+
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ret = stall_page(self->uffd, &self->map, &self->map_len);
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", -1, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	bg_init(&rcv, BG_RECV, self->fd, 0);
+	rcv.rbuf = self->map;
+	rcv.rsize = 256;
+	rcv.timeout = LONG_NS;
+	ASSERT_EQ(0, bg_start(&rcv));
+	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+		TH_LOG("the receive's copy did not fault");
+
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	ASSERT_TRUE(call_wait(&op, 5000)) TH_LOG("SHUTDOWN did not end the CALL");
+	call_join(&op);
+	EXPECT_EQ(-EPIPE, op.ret) TH_LOG("CALL returned %d", op.ret);
+
+	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
+	bg_join(&rcv);
+	EXPECT_EQ(-EFAULT, rcv.ret);
+	EXPECT_EQ(0, mb_depth(self->fd));
+	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+/* Likewise when the caller's own timeout ends the call during the copy. */
+TEST_F_TIMEOUT(callreply, caller_timeout_while_receive_copy_stalls_drops_request, 60)
+{
+	struct call_op op;
+	struct bg_op rcv;
+	char buf[64];
+	int ret;
+
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ret = stall_page(self->uffd, &self->map, &self->map_len);
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+
+	/* the receiver waits first, so the request is handed to it at once */
+	bg_init(&rcv, BG_RECV, self->fd, 0);
+	rcv.rbuf = self->map;
+	rcv.rsize = 256;
+	rcv.timeout = LONG_NS;
+	ASSERT_EQ(0, bg_start(&rcv));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+		TH_LOG("the receive's copy did not fault");
+
+	ASSERT_TRUE(call_wait(&op, 10000)) TH_LOG("the CALL did not time out");
+	call_join(&op);
+	EXPECT_EQ(-ETIMEDOUT, op.ret) TH_LOG("CALL returned %d", op.ret);
+
+	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
+	bg_join(&rcv);
+	EXPECT_EQ(-EFAULT, rcv.ret);
+	/* nobody waits for an answer: the request must not come back */
+	EXPECT_EQ(0, mb_depth(self->fd));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+struct stall_watch {
+	int uffd;
+	int notify;
+};
+
+/* In the child: tell the parent once the receive's copy has stalled. */
+static void *stall_watch_thread(void *arg)
+{
+	struct stall_watch *sw = arg;
+
+	if (stall_seen(sw->uffd, -1) && write(sw->notify, "s", 1) != 1)
+		_exit(5);
+	return NULL;
+}
+
+/* A receiver with its own open, stalled in its copy until it is killed. */
+static int stalled_receiver(const char *path, int notify)
+{
+	static struct stall_watch sw;
+	size_t len;
+	pthread_t t;
+	void *map;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	sw.notify = notify;
+	sw.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (sw.uffd < 0 || stall_page(sw.uffd, &map, &len))
+		return 2;
+	if (pthread_create(&t, NULL, stall_watch_thread, &sw))
+		return 3;
+	mb_recv(fd, map, 256, 0, IPCBOX_TIMEOUT_INFINITE);
+	return 4;	/* the copy went on: only SIGKILL was to end it */
+}
+
+/*
+ * A receiver killed in the middle of its copy never got the request, so
+ * the call goes on: the request is there for the next receiver, whose
+ * reply reaches the caller.
+ */
+TEST_F_TIMEOUT(callreply, receiver_killed_while_copy_stalls_leaves_request_queued, 60)
+{
+	struct ipcbox_msg_info info;
+	struct pollfd pfd;
+	struct call_op op;
+	bool waiting, started = false;
+	char c = 0, buf[64];
+	int p[2], fd, status;
+	pid_t pid;
+
+	fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "userfaultfd: %m");
+	close(fd);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(stalled_receiver(self->path, p[1]));
+	}
+	close(p[1]);
+	waiting = mb_wait_waiters(self->fd, 0, 1, 5000);
+	if (waiting)
+		started = !call_start(&op, self->fd, "orphaned",
+				      30 * NSEC_PER_SEC, 0, 64);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (started && poll(&pfd, 1, 5000) == 1 && read(p[0], &c, 1) != 1)
+		c = 0;
+	kill(pid, SIGKILL);
+	status = wait_child(pid);
+	close(p[0]);
+	ASSERT_TRUE(waiting) TH_LOG("the child never received (status %d)", status);
+	ASSERT_TRUE(started);
+	ASSERT_EQ('s', c) TH_LOG("the child's copy did not stall (status %d)", status);
+	EXPECT_EQ(128 + SIGKILL, status);
+
+	EXPECT_EQ(1, mb_depth(self->fd));
+	ASSERT_EQ(8, mb_recv_full(self->fd, buf, sizeof(buf), 0, LONG_NS, 0, 0,
+				  &info));
+	EXPECT_EQ(0, memcmp(buf, "orphaned", 8));
+	ASSERT_NE(0, info.token);
+	EXPECT_EQ(0, mb_reply(self->fd, info.token, "ok", 2));
+	ASSERT_TRUE(call_wait(&op, 5000));
+	call_join(&op);
+	EXPECT_EQ(2, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "ok", 2));
 }
 
 TEST_HARNESS_MAIN
