@@ -193,6 +193,7 @@ static int serve(int fd, int n)
 FIXTURE(callreply) {
 	int ctl;
 	int fd;
+	int fd2;		/* a second mailbox some tests make */
 	int uffd;		/* userfaultfd behind @map */
 	void *map;
 	size_t map_len;
@@ -205,6 +206,7 @@ FIXTURE_SETUP(callreply)
 	struct ipcbox_info info;
 
 	self->fd = -1;
+	self->fd2 = -1;
 	self->uffd = -1;
 	self->map = NULL;
 	self->name[0] = '\0';
@@ -227,6 +229,7 @@ FIXTURE_TEARDOWN(callreply)
 	close_fd(&self->uffd);
 	if (self->map)
 		munmap(self->map, self->map_len);
+	close_fd(&self->fd2);
 	close_fd(&self->fd);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
@@ -789,6 +792,54 @@ TEST_F_TIMEOUT(callreply, receiver_killed_while_copy_stalls_leaves_request_queue
 	call_join(&op);
 	EXPECT_EQ(2, op.ret);
 	EXPECT_EQ(0, memcmp(op.rbuf, "ok", 2));
+}
+
+/* ---- signals against the end of a call -------------------------------- */
+
+/*
+ * SHUTDOWN withdraws a queued request and wakes its caller; a signal that
+ * arrives before the caller runs must not make it withdraw the request a
+ * second time (the queue's list and depth would be corrupted): the call
+ * ends with EPIPE. A race, so many rounds, each on a new mailbox.
+ */
+static void shutdown_then_signal(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(callreply) *self, int sa_flags)
+{
+	int i, bad_ret = 0, bad_depth = 0;
+	struct call_op op;
+	long depth;
+
+	ASSERT_EQ(0, catch_usr1(sa_flags));
+	for (i = 0; i < 50; i++) {
+		self->fd2 = mb_anon(self->ctl, 4, 64);
+		ASSERT_GE(self->fd2, 0);
+		ASSERT_EQ(0, call_start(&op, self->fd2, "queued", -1, 0, 64));
+		ASSERT_TRUE(mb_wait_waiters(self->fd2, 1, 0, 3000));
+		ASSERT_EQ(0, mb_shutdown(self->fd2));
+		ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+		ASSERT_TRUE(call_wait(&op, 5000)) TH_LOG("round %d: CALL still waits", i);
+		call_join(&op);
+		depth = mb_depth(self->fd2);
+		if (op.ret != -EPIPE && !bad_ret++)
+			TH_LOG("round %d: CALL returned %d", i, op.ret);
+		if (depth && !bad_depth++)
+			TH_LOG("round %d: depth %ld after the call ended", i, depth);
+		close_fd(&self->fd2);
+	}
+	TH_LOG("50 rounds: %d did not return EPIPE, %d left a depth other than 0",
+	       bad_ret, bad_depth);
+	EXPECT_EQ(0, bad_ret);
+	EXPECT_EQ(0, bad_depth);
+}
+
+TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe, 120)
+{
+	shutdown_then_signal(_metadata, self, 0);
+}
+
+TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe_sa_restart, 120)
+{
+	shutdown_then_signal(_metadata, self, SA_RESTART);
 }
 
 TEST_HARNESS_MAIN
