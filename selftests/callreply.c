@@ -96,6 +96,25 @@ static bool call_wait(struct call_op *op, long max_ms)
 	return true;
 }
 
+/* Reap @pid within max_ms, else kill it; its wait_child() status or -1. */
+static int wait_child_ms(pid_t pid, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ns() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(5);
+	}
+	if (!WIFEXITED(status))
+		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
 /*
  * A page that faults into @uffd on first touch and stays missing until
  * the test says otherwise: a receiver copying a request into it stops in
@@ -840,6 +859,102 @@ TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe, 120)
 TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe_sa_restart, 120)
 {
 	shutdown_then_signal(_metadata, self, SA_RESTART);
+}
+
+/*
+ * The caller of a request that was received, then interrupted: the request
+ * must not be sent a second time (a restart would), the CALL returns
+ * EINTR and the request is cancelled.
+ */
+static void expect_not_sent_again(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(callreply) *self,
+				  struct call_op *op, uint64_t token)
+{
+	struct ipcbox_msg_info info;
+	char buf[64];
+	int ret;
+
+	ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 300 * NSEC_PER_MSEC,
+			   0, 0, &info);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("a second copy of the request came (%d)", ret);
+	/* a restarted CALL would wait for ever: answer its copy */
+	if (ret >= 0 && info.token)
+		mb_reply(self->fd, info.token, "again", 5);
+	ASSERT_TRUE(call_wait(op, 5000)) TH_LOG("the CALL still waits");
+	call_join(op);
+	EXPECT_EQ(-EINTR, op->ret) TH_LOG("CALL returned %d", op->ret);
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
+}
+
+TEST_F(callreply, received_call_interrupted_with_sa_restart_is_eintr_not_resent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start(&op, self->fd, "once", -1, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+	expect_not_sent_again(_metadata, self, &op, token);
+	EXPECT_EQ(1, usr1_handled);
+}
+
+TEST_F(callreply, received_abstime_call_interrupted_with_sa_restart_is_eintr_not_resent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start_flags(&op, self->fd, "once",
+				      now_ns() + 10 * NSEC_PER_SEC,
+				      IPCBOX_CALL_ABSTIME, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+	expect_not_sent_again(_metadata, self, &op, token);
+	EXPECT_EQ(1, usr1_handled);
+}
+
+/* SIGSTOP and SIGCONT, no handler: the kernel would restart on its own. */
+TEST_F(callreply, received_call_stopped_and_continued_is_eintr_not_resent)
+{
+	struct ipcbox_msg_info info;
+	char buf[64];
+	uint64_t token;
+	int ret, status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char rbuf[64];
+
+		/* the errno as exit status; 200 for a reply */
+		ret = mb_call(self->fd, "stopped", 7, -1, 0, rbuf, sizeof(rbuf), NULL);
+		_exit(ret < 0 && -ret < 200 ? -ret : 200);
+	}
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	if (!token) {
+		kill(pid, SIGKILL);
+		wait_child(pid);
+	}
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+
+	ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 300 * NSEC_PER_MSEC,
+			   0, 0, &info);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("a second copy of the request came (%d)", ret);
+	if (ret >= 0 && info.token)
+		mb_reply(self->fd, info.token, "again", 5);
+	status = wait_child_ms(pid, 5000);
+	EXPECT_EQ(EINTR, status) TH_LOG("child status %d (200: it got a reply)", status);
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
 }
 
 TEST_HARNESS_MAIN
