@@ -957,4 +957,58 @@ TEST_F(callreply, received_call_stopped_and_continued_is_eintr_not_resent)
 	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
 }
 
+/*
+ * A reply and a signal reach a waiting caller together: the reply was
+ * accepted (REPLY returned 0), so the CALL returns it, and a restart
+ * never sends the request again. A race, so many rounds.
+ */
+static void reply_then_signal(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(callreply) *self, int sa_flags)
+{
+	int i, ret, lost = 0, again = 0;
+	struct ipcbox_msg_info info;
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+	int64_t end;
+
+	ASSERT_EQ(0, catch_usr1(sa_flags));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, call_start(&op, self->fd, "race", -1, 0, 64));
+		token = take_request(self->fd, buf, sizeof(buf), NULL);
+		ASSERT_NE(0, token) TH_LOG("round %d", i);
+		ASSERT_EQ(0, mb_reply(self->fd, token, "r1", 2)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+		/* a restarted CALL would wait for ever: answer its copies */
+		end = now_ns() + 5 * NSEC_PER_SEC;
+		while (!call_wait(&op, 10) && now_ns() < end) {
+			ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0,
+					   0, &info);
+			if (ret >= 0 && info.token) {
+				again++;
+				mb_reply(self->fd, info.token, "r2", 2);
+			}
+		}
+		ASSERT_TRUE(call_wait(&op, 0)) TH_LOG("round %d: CALL still waits", i);
+		call_join(&op);
+		if ((op.ret != 2 || memcmp(op.rbuf, "r1", 2)) && !lost++)
+			TH_LOG("round %d: CALL returned %d, not the reply", i, op.ret);
+		if (mb_recv(self->fd, buf, sizeof(buf), 0, 0) != -EAGAIN)
+			again++;
+	}
+	TH_LOG("100 rounds: %d replies lost, %d requests sent again", lost, again);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, again);
+}
+
+TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup, 120)
+{
+	reply_then_signal(_metadata, self, 0);
+}
+
+TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup_sa_restart, 120)
+{
+	reply_then_signal(_metadata, self, SA_RESTART);
+}
+
 TEST_HARNESS_MAIN
