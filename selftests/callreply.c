@@ -96,6 +96,19 @@ static bool call_wait(struct call_op *op, long max_ms)
 	return true;
 }
 
+/* Wait at most max_ms until SIGUSR1 was handled n times. */
+static bool usr1_wait(int n, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (usr1_handled < n) {
+		if (now_ns() >= end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}
+
 /* Reap @pid within max_ms, else kill it; its wait_child() status or -1. */
 static int wait_child_ms(pid_t pid, long max_ms)
 {
@@ -1009,6 +1022,125 @@ TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup, 120)
 TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup_sa_restart, 120)
 {
 	reply_then_signal(_metadata, self, SA_RESTART);
+}
+
+/* A REPLY_RECV made by a server thread, its receive waiting for ever. */
+struct reply_recv_op {
+	pthread_t thread;
+	int fd;
+	uint64_t token;
+	char buf[64];
+	int ret;
+	int rerr;
+	int done;
+	struct ipcbox_msg_info info;
+};
+
+static void *reply_recv_thread(void *arg)
+{
+	struct reply_recv_op *op = arg;
+
+	op->ret = mb_reply_recv(op->fd, op->token, "r1", 2, op->buf,
+				sizeof(op->buf), IPCBOX_TIMEOUT_INFINITE,
+				&op->rerr, &op->info);
+	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int reply_recv_start(struct reply_recv_op *op, int fd, uint64_t token)
+{
+	memset(op, 0, sizeof(*op));
+	op->fd = fd;
+	op->token = token;
+	op->ret = INT_MIN;
+	op->rerr = INT_MIN;
+	return pthread_create(&op->thread, NULL, reply_recv_thread, op) ? -1 : 0;
+}
+
+/* Join the server within max_ms, shutting the mailbox down if it must. */
+static void reply_recv_end(struct reply_recv_op *op, int fd, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE) && now_ns() < end)
+		sleep_ms(2);
+	if (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE))
+		mb_shutdown(fd);
+	pthread_join(op->thread, NULL);
+}
+
+/*
+ * A REPLY_RECV whose receive is restarted after a signal (SA_RESTART)
+ * must not reply again: the restart only receives. reply_error says how
+ * the one reply went.
+ */
+TEST_F_TIMEOUT(callreply, reply_recv_restarted_by_signal_replies_once, 60)
+{
+	struct reply_recv_op srv;
+	struct call_op first, second;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start(&first, self->fd, "q1", 30 * NSEC_PER_SEC, 0, 64));
+	/* received on the server's fd; any thread may answer it there */
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, reply_recv_start(&srv, self->fd, token));
+	ASSERT_TRUE(call_wait(&first, 5000)) TH_LOG("REPLY_RECV did not reply");
+	call_join(&first);
+	EXPECT_EQ(2, first.ret);
+	EXPECT_EQ(0, memcmp(first.rbuf, "r1", 2));
+
+	/* the server now waits in the receive: interrupt it */
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, pthread_kill(srv.thread, SIGUSR1));
+	ASSERT_TRUE(usr1_wait(1, 3000));
+	EXPECT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000))
+		TH_LOG("the restarted REPLY_RECV does not wait (ret %d)", srv.ret);
+
+	ASSERT_EQ(0, call_start(&second, self->fd, "q2", 10 * NSEC_PER_SEC, 0, 64));
+	reply_recv_end(&srv, self->fd, 5000);
+	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
+	EXPECT_EQ(0, srv.rerr) TH_LOG("reply_error %d: the restart replied again", srv.rerr);
+	if (srv.ret == 2) {
+		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
+		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));
+	}
+	ASSERT_TRUE(call_wait(&second, 15000));
+	call_join(&second);
+	EXPECT_EQ(2, second.ret);
+	EXPECT_EQ(0, memcmp(second.rbuf, "r2", 2));
+}
+
+/*
+ * Likewise when the reply failed: the restart must not read the
+ * reply_error it wrote back as input (reserved, EINVAL), it receives.
+ */
+TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives, 60)
+{
+	struct reply_recv_op srv;
+	struct call_op second;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, reply_recv_start(&srv, self->fd, 0x123456789abcdefULL));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, pthread_kill(srv.thread, SIGUSR1));
+	ASSERT_TRUE(usr1_wait(1, 3000));
+	EXPECT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000))
+		TH_LOG("the restarted REPLY_RECV does not wait (ret %d)", srv.ret);
+
+	ASSERT_EQ(0, call_start(&second, self->fd, "q2", 5 * NSEC_PER_SEC, 0, 64));
+	reply_recv_end(&srv, self->fd, 5000);
+	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
+	EXPECT_EQ(-ENOENT, srv.rerr);
+	if (srv.ret == 2) {
+		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
+		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));
+	}
+	ASSERT_TRUE(call_wait(&second, 10000));
+	call_join(&second);
+	EXPECT_EQ(2, second.ret);
 }
 
 TEST_HARNESS_MAIN
