@@ -3,7 +3,8 @@
  * CALL, REPLY and REPLY_RECV: a request travels like a message and carries
  * a token only the receiving fd can answer, once; the caller gets the reply
  * with the request's seq and tag, or ETIMEDOUT (withdrawn or abandoned),
- * EPIPE (shutdown) or ECONNRESET (the server's fd went away).
+ * EPIPE (shutdown), ECONNRESET (the server's fd went away) or EPROTO
+ * (read(2) took the request, so nobody can answer it).
  */
 #include "ipcbox_test.h"
 
@@ -1141,6 +1142,31 @@ TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives
 	ASSERT_TRUE(call_wait(&second, 10000));
 	call_join(&second);
 	EXPECT_EQ(2, second.ret);
+}
+
+/* ---- requests taken without a token ----------------------------------- */
+
+/*
+ * read(2) takes a request but cannot learn its token, so nobody can ever
+ * answer it: the caller learns at once (EPROTO), not at its timeout.
+ */
+TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
+{
+	struct call_op op;
+	char buf[64];
+	int64_t t_read;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "by read", 3 * NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	ASSERT_EQ(7, read(self->fd, buf, sizeof(buf)));
+	t_read = now_ns();
+	EXPECT_EQ(0, memcmp(buf, "by read", 7));
+	ASSERT_TRUE(call_wait(&op, 10000));
+	call_join(&op);
+	EXPECT_EQ(-EPROTO, op.ret) TH_LOG("CALL returned %d", op.ret);
+	EXPECT_LT(op.t_done - t_read, NSEC_PER_SEC)
+		TH_LOG("the caller learnt %lld ms after the read",
+		       (long long)(op.t_done - t_read) / NSEC_PER_MSEC);
 }
 
 TEST_HARNESS_MAIN
