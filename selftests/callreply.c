@@ -1169,4 +1169,63 @@ TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
 		       (long long)(op.t_done - t_read) / NSEC_PER_MSEC);
 }
 
+/* ---- failed copies to the receiver ------------------------------------ */
+
+/*
+ * A receive whose copy to user space fails gives the request back; it
+ * is still a live request of a waiting caller, which SHUTDOWN ends.
+ */
+TEST_F(callreply, request_given_back_after_failed_copy_still_ends_at_shutdown)
+{
+	struct call_op op;
+	int64_t t_shut;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "again", 3 * NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	EXPECT_EQ(-EFAULT, mb_recv(self->fd, (void *)8, 64, 0, 0));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	t_shut = now_ns();
+	ASSERT_TRUE(call_wait(&op, 10000));
+	call_join(&op);
+	EXPECT_EQ(-EPIPE, op.ret) TH_LOG("CALL returned %d", op.ret);
+	EXPECT_LT(op.t_done - t_shut, 2 * NSEC_PER_SEC);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+/*
+ * The room a failed receive made for a moment is not given away: the
+ * message goes back, the blocked sender still waits, the depth never
+ * exceeds the capacity, and both come out in send order.
+ */
+TEST_F(callreply, failed_receive_copy_keeps_depth_within_capacity)
+{
+	struct ipcbox_stat st;
+	struct bg_op snd;
+	char buf[64];
+
+	self->fd2 = mb_anon(self->ctl, 1, 64);
+	ASSERT_GE(self->fd2, 0);
+	ASSERT_EQ(0, mb_send_str(self->fd2, "one"));
+	bg_send_str(&snd, self->fd2, 0, "two");
+	ASSERT_EQ(0, bg_start(&snd));
+	ASSERT_TRUE(mb_wait_waiters(self->fd2, 1, 0, 3000));
+	EXPECT_EQ(-EFAULT, mb_recv(self->fd2, (void *)8, 64, 0, 0));
+	/* time for a sender wrongly let through to be counted as done */
+	sleep_ms(100);
+	ASSERT_EQ(0, mb_stat(self->fd2, &st));
+	EXPECT_LE(st.depth, 1);
+	EXPECT_EQ(1, st.waiting_senders);
+	EXPECT_EQ(INT_MIN, snd.ret);
+
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, mb_recv(self->fd2, buf, sizeof(buf), 0, LONG_NS));
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	EXPECT_EQ(3, mb_recv(self->fd2, buf, sizeof(buf), 0, LONG_NS));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	bg_join(&snd);
+	EXPECT_EQ(0, snd.ret);
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd2, buf, sizeof(buf), 0, 0));
+}
+
 TEST_HARNESS_MAIN
