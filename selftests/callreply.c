@@ -3,9 +3,14 @@
  * CALL, REPLY and REPLY_RECV: a request travels like a message and carries
  * a token only the receiving fd can answer, once; the caller gets the reply
  * with the request's seq and tag, or ETIMEDOUT (withdrawn or abandoned),
- * EPIPE (shutdown) or ECONNRESET (the server's fd went away).
+ * EPIPE (shutdown), ECONNRESET (the server's fd went away) or EPROTO
+ * (read(2) took the request, so nobody can answer it).
  */
 #include "ipcbox_test.h"
+
+#include <poll.h>
+#include <linux/userfaultfd.h>
+
 #include "kselftest_harness.h"
 
 #define LONG_NS		(5 * NSEC_PER_SEC)	/* waits that must not expire */
@@ -17,32 +22,46 @@ struct call_op {
 	int fd;
 	char req[64];
 	size_t len;
+	uint32_t flags;
 	int64_t timeout;
 	uint64_t tag;
 	char rbuf[256];
 	size_t rsize;
 	int ret;
 	int64_t t_done;
+	int done;
 	struct ipcbox_msg_info info;
 };
 
 static void *call_thread(void *arg)
 {
 	struct call_op *op = arg;
+	struct ipcbox_call c;
 
-	op->ret = mb_call(op->fd, op->req, op->len, op->timeout, op->tag,
-			  op->rbuf, op->rsize, &op->info);
+	memset(&c, 0, sizeof(c));
+	c.buf = (uintptr_t)op->req;
+	c.len = op->len;
+	c.flags = op->flags;
+	c.timeout_ns = op->timeout;
+	c.tag = op->tag;
+	c.reply_buf = (uintptr_t)op->rbuf;
+	c.reply_size = op->rsize;
+	op->ret = sys_ioctl(op->fd, IPCBOX_IOC_CALL, &c);
+	op->info = c.reply_info;
 	op->t_done = now_ns();
+	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-static int call_start(struct call_op *op, int fd, const char *req,
-		      int64_t timeout, uint64_t tag, size_t rsize)
+static int call_start_flags(struct call_op *op, int fd, const char *req,
+			    int64_t timeout, uint32_t flags, uint64_t tag,
+			    size_t rsize)
 {
 	memset(op, 0, sizeof(*op));
 	op->fd = fd;
 	op->len = strlen(req);
 	memcpy(op->req, req, op->len);
+	op->flags = flags;
 	op->timeout = timeout;
 	op->tag = tag;
 	op->rsize = rsize;
@@ -50,9 +69,118 @@ static int call_start(struct call_op *op, int fd, const char *req,
 	return pthread_create(&op->thread, NULL, call_thread, op) ? -1 : 0;
 }
 
+static int call_start(struct call_op *op, int fd, const char *req,
+		      int64_t timeout, uint64_t tag, size_t rsize)
+{
+	return call_start_flags(op, fd, req, timeout, 0, tag, rsize);
+}
+
 static void call_join(struct call_op *op)
 {
 	pthread_join(op->thread, NULL);
+}
+
+/*
+ * Wait at most max_ms for the CALL to return. A caller that never returns
+ * is then left alone (not joined), so that a broken module fails the test
+ * instead of hanging it.
+ */
+static bool call_wait(struct call_op *op, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE)) {
+		if (now_ns() >= end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}
+
+/* Wait at most max_ms until SIGUSR1 was handled n times. */
+static bool usr1_wait(int n, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (usr1_handled < n) {
+		if (now_ns() >= end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}
+
+/* Reap @pid within max_ms, else kill it; its wait_child() status or -1. */
+static int wait_child_ms(pid_t pid, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ns() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(5);
+	}
+	if (!WIFEXITED(status))
+		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A page that faults into @uffd on first touch and stays missing until
+ * the test says otherwise: a receiver copying a request into it stops in
+ * the middle of its copy, with the request already taken. Returns 0 or
+ * -errno.
+ */
+static int stall_page(int uffd, void **map, size_t *len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (ioctl(uffd, UFFDIO_API, &api))
+		return -errno;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*map = p;
+	*len = page;
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+/* The stalled copy's fault, reported on @uffd within max_ms (-1: ever). */
+static bool stall_seen(int uffd, int max_ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg m;
+
+	if (poll(&pfd, 1, max_ms) != 1)
+		return false;
+	return read(uffd, &m, sizeof(m)) == sizeof(m) &&
+	       m.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/*
+ * Make the stalled copy fail: unmap the page, then wake the fault, whose
+ * retry finds no mapping, so the copy to user space ends with EFAULT.
+ */
+static int stall_fail(int uffd, void **map, size_t len)
+{
+	struct uffdio_range range = { .start = (uintptr_t)*map, .len = len };
+
+	if (munmap(*map, len))
+		return -errno;
+	*map = NULL;
+	return ioctl(uffd, UFFDIO_WAKE, &range) ? -errno : 0;
 }
 
 /* Receive the next request, waiting long; returns its token or 0. */
@@ -98,6 +226,10 @@ static int serve(int fd, int n)
 FIXTURE(callreply) {
 	int ctl;
 	int fd;
+	int fd2;		/* a second mailbox some tests make */
+	int uffd;		/* userfaultfd behind @map */
+	void *map;
+	size_t map_len;
 	char name[IPCBOX_NAME_MAX];
 	char path[128];
 };
@@ -107,6 +239,9 @@ FIXTURE_SETUP(callreply)
 	struct ipcbox_info info;
 
 	self->fd = -1;
+	self->fd2 = -1;
+	self->uffd = -1;
+	self->map = NULL;
 	self->name[0] = '\0';
 	self->ctl = ctl_open();
 	if (self->ctl < 0)
@@ -123,6 +258,11 @@ FIXTURE_SETUP(callreply)
 
 FIXTURE_TEARDOWN(callreply)
 {
+	/* closing the userfaultfd lets a copy still stalled on it go on */
+	close_fd(&self->uffd);
+	if (self->map)
+		munmap(self->map, self->map_len);
+	close_fd(&self->fd2);
 	close_fd(&self->fd);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
@@ -513,6 +653,579 @@ TEST_F(callreply, bad_reply_arguments)
 	call_join(&op);
 	EXPECT_EQ(1, op.ret);
 	EXPECT_EQ('y', op.rbuf[0]);
+}
+
+/* ---- a receiver stalled in its copy of a request ---------------------- */
+
+/*
+ * The caller's context must outlive a receiver that took the request and
+ * is still copying it out when the call ends: here the call ends by
+ * SHUTDOWN, then the copy fails. The request is gone with the call: it is
+ * not put back into the queue.
+ */
+TEST_F_TIMEOUT(callreply, shutdown_while_receive_copy_stalls_ends_call_and_request, 60)
+{
+	struct call_op op;
+	struct bg_op rcv;
+	char buf[64];
+	int ret;
+
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ret = stall_page(self->uffd, &self->map, &self->map_len);
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", -1, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	bg_init(&rcv, BG_RECV, self->fd, 0);
+	rcv.rbuf = self->map;
+	rcv.rsize = 256;
+	rcv.timeout = LONG_NS;
+	ASSERT_EQ(0, bg_start(&rcv));
+	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+		TH_LOG("the receive's copy did not fault");
+
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	ASSERT_TRUE(call_wait(&op, 5000)) TH_LOG("SHUTDOWN did not end the CALL");
+	call_join(&op);
+	EXPECT_EQ(-EPIPE, op.ret) TH_LOG("CALL returned %d", op.ret);
+
+	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
+	bg_join(&rcv);
+	EXPECT_EQ(-EFAULT, rcv.ret);
+	EXPECT_EQ(0, mb_depth(self->fd));
+	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+/* Likewise when the caller's own timeout ends the call during the copy. */
+TEST_F_TIMEOUT(callreply, caller_timeout_while_receive_copy_stalls_drops_request, 60)
+{
+	struct call_op op;
+	struct bg_op rcv;
+	char buf[64];
+	int ret;
+
+	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd: %m");
+	ret = stall_page(self->uffd, &self->map, &self->map_len);
+	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+
+	/* the receiver waits first, so the request is handed to it at once */
+	bg_init(&rcv, BG_RECV, self->fd, 0);
+	rcv.rbuf = self->map;
+	rcv.rsize = 256;
+	rcv.timeout = LONG_NS;
+	ASSERT_EQ(0, bg_start(&rcv));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+		TH_LOG("the receive's copy did not fault");
+
+	ASSERT_TRUE(call_wait(&op, 10000)) TH_LOG("the CALL did not time out");
+	call_join(&op);
+	EXPECT_EQ(-ETIMEDOUT, op.ret) TH_LOG("CALL returned %d", op.ret);
+
+	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
+	bg_join(&rcv);
+	EXPECT_EQ(-EFAULT, rcv.ret);
+	/* nobody waits for an answer: the request must not come back */
+	EXPECT_EQ(0, mb_depth(self->fd));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+}
+
+struct stall_watch {
+	int uffd;
+	int notify;
+};
+
+/* In the child: tell the parent once the receive's copy has stalled. */
+static void *stall_watch_thread(void *arg)
+{
+	struct stall_watch *sw = arg;
+
+	if (stall_seen(sw->uffd, -1) && write(sw->notify, "s", 1) != 1)
+		_exit(5);
+	return NULL;
+}
+
+/* A receiver with its own open, stalled in its copy until it is killed. */
+static int stalled_receiver(const char *path, int notify)
+{
+	static struct stall_watch sw;
+	size_t len;
+	pthread_t t;
+	void *map;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	sw.notify = notify;
+	sw.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (sw.uffd < 0 || stall_page(sw.uffd, &map, &len))
+		return 2;
+	if (pthread_create(&t, NULL, stall_watch_thread, &sw))
+		return 3;
+	mb_recv(fd, map, 256, 0, IPCBOX_TIMEOUT_INFINITE);
+	return 4;	/* the copy went on: only SIGKILL was to end it */
+}
+
+/*
+ * A receiver killed in the middle of its copy never got the request, so
+ * the call goes on: the request is there for the next receiver, whose
+ * reply reaches the caller.
+ */
+TEST_F_TIMEOUT(callreply, receiver_killed_while_copy_stalls_leaves_request_queued, 60)
+{
+	struct ipcbox_msg_info info;
+	struct pollfd pfd;
+	struct call_op op;
+	bool waiting, started = false;
+	char c = 0, buf[64];
+	int p[2], fd, status;
+	pid_t pid;
+
+	fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "userfaultfd: %m");
+	close(fd);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(stalled_receiver(self->path, p[1]));
+	}
+	close(p[1]);
+	waiting = mb_wait_waiters(self->fd, 0, 1, 5000);
+	if (waiting)
+		started = !call_start(&op, self->fd, "orphaned",
+				      30 * NSEC_PER_SEC, 0, 64);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (started && poll(&pfd, 1, 5000) == 1 && read(p[0], &c, 1) != 1)
+		c = 0;
+	kill(pid, SIGKILL);
+	status = wait_child(pid);
+	close(p[0]);
+	ASSERT_TRUE(waiting) TH_LOG("the child never received (status %d)", status);
+	ASSERT_TRUE(started);
+	ASSERT_EQ('s', c) TH_LOG("the child's copy did not stall (status %d)", status);
+	EXPECT_EQ(128 + SIGKILL, status);
+
+	EXPECT_EQ(1, mb_depth(self->fd));
+	ASSERT_EQ(8, mb_recv_full(self->fd, buf, sizeof(buf), 0, LONG_NS, 0, 0,
+				  &info));
+	EXPECT_EQ(0, memcmp(buf, "orphaned", 8));
+	ASSERT_NE(0, info.token);
+	EXPECT_EQ(0, mb_reply(self->fd, info.token, "ok", 2));
+	ASSERT_TRUE(call_wait(&op, 5000));
+	call_join(&op);
+	EXPECT_EQ(2, op.ret);
+	EXPECT_EQ(0, memcmp(op.rbuf, "ok", 2));
+}
+
+/* ---- signals against the end of a call -------------------------------- */
+
+/*
+ * SHUTDOWN withdraws a queued request and wakes its caller; a signal that
+ * arrives before the caller runs must not make it withdraw the request a
+ * second time (the queue's list and depth would be corrupted): the call
+ * ends with EPIPE. A race, so many rounds, each on a new mailbox.
+ */
+static void shutdown_then_signal(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(callreply) *self, int sa_flags)
+{
+	int i, bad_ret = 0, bad_depth = 0;
+	struct call_op op;
+	long depth;
+
+	ASSERT_EQ(0, catch_usr1(sa_flags));
+	for (i = 0; i < 50; i++) {
+		self->fd2 = mb_anon(self->ctl, 4, 64);
+		ASSERT_GE(self->fd2, 0);
+		ASSERT_EQ(0, call_start(&op, self->fd2, "queued", -1, 0, 64));
+		ASSERT_TRUE(mb_wait_waiters(self->fd2, 1, 0, 3000));
+		ASSERT_EQ(0, mb_shutdown(self->fd2));
+		ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+		ASSERT_TRUE(call_wait(&op, 5000)) TH_LOG("round %d: CALL still waits", i);
+		call_join(&op);
+		depth = mb_depth(self->fd2);
+		if (op.ret != -EPIPE && !bad_ret++)
+			TH_LOG("round %d: CALL returned %d", i, op.ret);
+		if (depth && !bad_depth++)
+			TH_LOG("round %d: depth %ld after the call ended", i, depth);
+		close_fd(&self->fd2);
+	}
+	TH_LOG("50 rounds: %d did not return EPIPE, %d left a depth other than 0",
+	       bad_ret, bad_depth);
+	EXPECT_EQ(0, bad_ret);
+	EXPECT_EQ(0, bad_depth);
+}
+
+TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe, 120)
+{
+	shutdown_then_signal(_metadata, self, 0);
+}
+
+TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe_sa_restart, 120)
+{
+	shutdown_then_signal(_metadata, self, SA_RESTART);
+}
+
+/*
+ * The caller of a request that was received, then interrupted: the request
+ * must not be sent a second time (a restart would), the CALL returns
+ * EINTR and the request is cancelled.
+ */
+static void expect_not_sent_again(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(callreply) *self,
+				  struct call_op *op, uint64_t token)
+{
+	struct ipcbox_msg_info info;
+	char buf[64];
+	int ret;
+
+	ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 300 * NSEC_PER_MSEC,
+			   0, 0, &info);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("a second copy of the request came (%d)", ret);
+	/* a restarted CALL would wait for ever: answer its copy */
+	if (ret >= 0 && info.token)
+		mb_reply(self->fd, info.token, "again", 5);
+	ASSERT_TRUE(call_wait(op, 5000)) TH_LOG("the CALL still waits");
+	call_join(op);
+	EXPECT_EQ(-EINTR, op->ret) TH_LOG("CALL returned %d", op->ret);
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
+}
+
+TEST_F(callreply, received_call_interrupted_with_sa_restart_is_eintr_not_resent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start(&op, self->fd, "once", -1, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+	expect_not_sent_again(_metadata, self, &op, token);
+	EXPECT_EQ(1, usr1_handled);
+}
+
+TEST_F(callreply, received_abstime_call_interrupted_with_sa_restart_is_eintr_not_resent)
+{
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start_flags(&op, self->fd, "once",
+				      now_ns() + 10 * NSEC_PER_SEC,
+				      IPCBOX_CALL_ABSTIME, 0, 64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+	expect_not_sent_again(_metadata, self, &op, token);
+	EXPECT_EQ(1, usr1_handled);
+}
+
+/* SIGSTOP and SIGCONT, no handler: the kernel would restart on its own. */
+TEST_F(callreply, received_call_stopped_and_continued_is_eintr_not_resent)
+{
+	struct ipcbox_msg_info info;
+	char buf[64];
+	uint64_t token;
+	int ret, status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char rbuf[64];
+
+		/* the errno as exit status; 200 for a reply */
+		ret = mb_call(self->fd, "stopped", 7, -1, 0, rbuf, sizeof(rbuf), NULL);
+		_exit(ret < 0 && -ret < 200 ? -ret : 200);
+	}
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	if (!token) {
+		kill(pid, SIGKILL);
+		wait_child(pid);
+	}
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+
+	ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 300 * NSEC_PER_MSEC,
+			   0, 0, &info);
+	EXPECT_EQ(-ETIMEDOUT, ret) TH_LOG("a second copy of the request came (%d)", ret);
+	if (ret >= 0 && info.token)
+		mb_reply(self->fd, info.token, "again", 5);
+	status = wait_child_ms(pid, 5000);
+	EXPECT_EQ(EINTR, status) TH_LOG("child status %d (200: it got a reply)", status);
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
+}
+
+/*
+ * A reply and a signal reach a waiting caller together: the reply was
+ * accepted (REPLY returned 0), so the CALL returns it, and a restart
+ * never sends the request again. A race, so many rounds.
+ */
+static void reply_then_signal(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(callreply) *self, int sa_flags)
+{
+	int i, ret, lost = 0, again = 0;
+	struct ipcbox_msg_info info;
+	struct call_op op;
+	char buf[64];
+	uint64_t token;
+	int64_t end;
+
+	ASSERT_EQ(0, catch_usr1(sa_flags));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, call_start(&op, self->fd, "race", -1, 0, 64));
+		token = take_request(self->fd, buf, sizeof(buf), NULL);
+		ASSERT_NE(0, token) TH_LOG("round %d", i);
+		ASSERT_EQ(0, mb_reply(self->fd, token, "r1", 2)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
+		/* a restarted CALL would wait for ever: answer its copies */
+		end = now_ns() + 5 * NSEC_PER_SEC;
+		while (!call_wait(&op, 10) && now_ns() < end) {
+			ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0,
+					   0, &info);
+			if (ret >= 0 && info.token) {
+				again++;
+				mb_reply(self->fd, info.token, "r2", 2);
+			}
+		}
+		ASSERT_TRUE(call_wait(&op, 0)) TH_LOG("round %d: CALL still waits", i);
+		call_join(&op);
+		if ((op.ret != 2 || memcmp(op.rbuf, "r1", 2)) && !lost++)
+			TH_LOG("round %d: CALL returned %d, not the reply", i, op.ret);
+		if (mb_recv(self->fd, buf, sizeof(buf), 0, 0) != -EAGAIN)
+			again++;
+	}
+	TH_LOG("100 rounds: %d replies lost, %d requests sent again", lost, again);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(0, again);
+}
+
+TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup, 120)
+{
+	reply_then_signal(_metadata, self, 0);
+}
+
+TEST_F_TIMEOUT(callreply, reply_wins_over_a_signal_at_wakeup_sa_restart, 120)
+{
+	reply_then_signal(_metadata, self, SA_RESTART);
+}
+
+/* A REPLY_RECV made by a server thread, its receive waiting for ever. */
+struct reply_recv_op {
+	pthread_t thread;
+	int fd;
+	uint64_t token;
+	char buf[64];
+	int ret;
+	int rerr;
+	int done;
+	struct ipcbox_msg_info info;
+};
+
+static void *reply_recv_thread(void *arg)
+{
+	struct reply_recv_op *op = arg;
+
+	op->ret = mb_reply_recv(op->fd, op->token, "r1", 2, op->buf,
+				sizeof(op->buf), IPCBOX_TIMEOUT_INFINITE,
+				&op->rerr, &op->info);
+	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int reply_recv_start(struct reply_recv_op *op, int fd, uint64_t token)
+{
+	memset(op, 0, sizeof(*op));
+	op->fd = fd;
+	op->token = token;
+	op->ret = INT_MIN;
+	op->rerr = INT_MIN;
+	return pthread_create(&op->thread, NULL, reply_recv_thread, op) ? -1 : 0;
+}
+
+/* Join the server within max_ms, shutting the mailbox down if it must. */
+static void reply_recv_end(struct reply_recv_op *op, int fd, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+
+	while (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE) && now_ns() < end)
+		sleep_ms(2);
+	if (!__atomic_load_n(&op->done, __ATOMIC_ACQUIRE))
+		mb_shutdown(fd);
+	pthread_join(op->thread, NULL);
+}
+
+/*
+ * A REPLY_RECV whose receive is restarted after a signal (SA_RESTART)
+ * must not reply again: the restart only receives. reply_error says how
+ * the one reply went.
+ */
+TEST_F_TIMEOUT(callreply, reply_recv_restarted_by_signal_replies_once, 60)
+{
+	struct reply_recv_op srv;
+	struct call_op first, second;
+	char buf[64];
+	uint64_t token;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start(&first, self->fd, "q1", 30 * NSEC_PER_SEC, 0, 64));
+	/* received on the server's fd; any thread may answer it there */
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, reply_recv_start(&srv, self->fd, token));
+	ASSERT_TRUE(call_wait(&first, 5000)) TH_LOG("REPLY_RECV did not reply");
+	call_join(&first);
+	EXPECT_EQ(2, first.ret);
+	EXPECT_EQ(0, memcmp(first.rbuf, "r1", 2));
+
+	/* the server now waits in the receive: interrupt it */
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, pthread_kill(srv.thread, SIGUSR1));
+	ASSERT_TRUE(usr1_wait(1, 3000));
+	EXPECT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000))
+		TH_LOG("the restarted REPLY_RECV does not wait (ret %d)", srv.ret);
+
+	ASSERT_EQ(0, call_start(&second, self->fd, "q2", 10 * NSEC_PER_SEC, 0, 64));
+	reply_recv_end(&srv, self->fd, 5000);
+	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
+	EXPECT_EQ(0, srv.rerr) TH_LOG("reply_error %d: the restart replied again", srv.rerr);
+	if (srv.ret == 2) {
+		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
+		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));
+	}
+	ASSERT_TRUE(call_wait(&second, 15000));
+	call_join(&second);
+	EXPECT_EQ(2, second.ret);
+	EXPECT_EQ(0, memcmp(second.rbuf, "r2", 2));
+}
+
+/*
+ * Likewise when the reply failed: the restart must not read the
+ * reply_error it wrote back as input (reserved, EINVAL), it receives.
+ */
+TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives, 60)
+{
+	struct reply_recv_op srv;
+	struct call_op second;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, reply_recv_start(&srv, self->fd, 0x123456789abcdefULL));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	ASSERT_EQ(0, pthread_kill(srv.thread, SIGUSR1));
+	ASSERT_TRUE(usr1_wait(1, 3000));
+	EXPECT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000))
+		TH_LOG("the restarted REPLY_RECV does not wait (ret %d)", srv.ret);
+
+	ASSERT_EQ(0, call_start(&second, self->fd, "q2", 5 * NSEC_PER_SEC, 0, 64));
+	reply_recv_end(&srv, self->fd, 5000);
+	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
+	EXPECT_EQ(-ENOENT, srv.rerr);
+	if (srv.ret == 2) {
+		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
+		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));
+	}
+	ASSERT_TRUE(call_wait(&second, 10000));
+	call_join(&second);
+	EXPECT_EQ(2, second.ret);
+}
+
+/* ---- requests taken without a token ----------------------------------- */
+
+/*
+ * read(2) takes a request but cannot learn its token, so nobody can ever
+ * answer it: the caller learns at once (EPROTO), not at its timeout.
+ */
+TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
+{
+	struct call_op op;
+	char buf[64];
+	int64_t t_read;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "by read", 3 * NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	ASSERT_EQ(7, read(self->fd, buf, sizeof(buf)));
+	t_read = now_ns();
+	EXPECT_EQ(0, memcmp(buf, "by read", 7));
+	ASSERT_TRUE(call_wait(&op, 10000));
+	call_join(&op);
+	EXPECT_EQ(-EPROTO, op.ret) TH_LOG("CALL returned %d", op.ret);
+	EXPECT_LT(op.t_done - t_read, NSEC_PER_SEC)
+		TH_LOG("the caller learnt %lld ms after the read",
+		       (long long)(op.t_done - t_read) / NSEC_PER_MSEC);
+}
+
+/* ---- failed copies to the receiver ------------------------------------ */
+
+/*
+ * A receive whose copy to user space fails gives the request back; it
+ * is still a live request of a waiting caller, which SHUTDOWN ends.
+ */
+TEST_F(callreply, request_given_back_after_failed_copy_still_ends_at_shutdown)
+{
+	struct call_op op;
+	int64_t t_shut;
+
+	ASSERT_EQ(0, call_start(&op, self->fd, "again", 3 * NSEC_PER_SEC, 0, 64));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
+	EXPECT_EQ(-EFAULT, mb_recv(self->fd, (void *)8, 64, 0, 0));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	t_shut = now_ns();
+	ASSERT_TRUE(call_wait(&op, 10000));
+	call_join(&op);
+	EXPECT_EQ(-EPIPE, op.ret) TH_LOG("CALL returned %d", op.ret);
+	EXPECT_LT(op.t_done - t_shut, 2 * NSEC_PER_SEC);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+/*
+ * The room a failed receive made for a moment is not given away: the
+ * message goes back, the blocked sender still waits, the depth never
+ * exceeds the capacity, and both come out in send order.
+ */
+TEST_F(callreply, failed_receive_copy_keeps_depth_within_capacity)
+{
+	struct ipcbox_stat st;
+	struct bg_op snd;
+	char buf[64];
+
+	self->fd2 = mb_anon(self->ctl, 1, 64);
+	ASSERT_GE(self->fd2, 0);
+	ASSERT_EQ(0, mb_send_str(self->fd2, "one"));
+	bg_send_str(&snd, self->fd2, 0, "two");
+	ASSERT_EQ(0, bg_start(&snd));
+	ASSERT_TRUE(mb_wait_waiters(self->fd2, 1, 0, 3000));
+	EXPECT_EQ(-EFAULT, mb_recv(self->fd2, (void *)8, 64, 0, 0));
+	/* time for a sender wrongly let through to be counted as done */
+	sleep_ms(100);
+	ASSERT_EQ(0, mb_stat(self->fd2, &st));
+	EXPECT_LE(st.depth, 1);
+	EXPECT_EQ(1, st.waiting_senders);
+	EXPECT_EQ(INT_MIN, snd.ret);
+
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, mb_recv(self->fd2, buf, sizeof(buf), 0, LONG_NS));
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	EXPECT_EQ(3, mb_recv(self->fd2, buf, sizeof(buf), 0, LONG_NS));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	bg_join(&snd);
+	EXPECT_EQ(0, snd.ret);
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd2, buf, sizeof(buf), 0, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -317,6 +317,79 @@ TEST_F(create, name_with_bad_character_is_einval)
 			TH_LOG("bad name #%u", i);
 }
 
+/*
+ * Names are ASCII. Bytes 0xc0..0xff pass a Latin-1 isalnum(); they must
+ * be refused all the same (they are not in [A-Za-z0-9._-]).
+ */
+TEST_F(create, name_with_bytes_above_ascii_is_einval)
+{
+	static const char * const bad[] = {
+		"caf\xe9", "\xff", "\xc0", "A\xdf", "x\xf8y",
+	};
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fd = mb_create(self->ctl, bad[i], 1, 0, 0600, 0);
+		EXPECT_EQ(-EINVAL, fd) TH_LOG("bad name #%u", i);
+		if (fd >= 0) {
+			close(fd);
+			mb_unlink(self->ctl, bad[i]);
+		}
+	}
+}
+
+/* Fill a name field with "NAME\0junk". */
+static void name_with_junk(char *field, const char *name)
+{
+	size_t n = strlen(name);
+
+	memset(field, 0, IPCBOX_NAME_MAX);
+	memcpy(field, name, n);
+	memcpy(field + n + 1, "junk", 4);
+}
+
+/* A name is its bytes up to the NUL, and the rest of the field is zero. */
+TEST_F(create, create_name_with_bytes_after_nul_is_einval)
+{
+	struct ipcbox_create c;
+	char path[128];
+	int fd;
+
+	create_args(&c, "", 1, 0, 0600, 0);
+	name_with_junk(c.name, self->name);
+	fd = create_raw(self->ctl, &c);
+	EXPECT_EQ(-EINVAL, fd);
+	dev_path(path, sizeof(path), self->name);
+	EXPECT_FALSE(path_exists(path));
+	if (fd >= 0) {
+		close(fd);
+		mb_unlink(self->ctl, self->name);
+	}
+	/* the same name without the junk is fine */
+	self->fd = mb_create(self->ctl, self->name, 1, 0, 0600, 0);
+	EXPECT_GE(self->fd, 0) TH_LOG("%s: %s", self->name, strerror(-self->fd));
+}
+
+TEST_F(create, unlink_name_with_bytes_after_nul_is_einval)
+{
+	struct ipcbox_unlink u;
+	char path[128];
+
+	self->fd = mb_create(self->ctl, self->name, 1, 0, 0600, 0);
+	ASSERT_GE(self->fd, 0);
+	memset(&u, 0, sizeof(u));
+	name_with_junk(u.name, self->name);
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->ctl, IPCBOX_IOC_UNLINK, &u));
+	dev_path(path, sizeof(path), self->name);
+	EXPECT_TRUE(path_exists(path)) TH_LOG("unlinked by a name with junk after it");
+	/* the plain name unlinks it */
+	if (path_exists(path)) {
+		EXPECT_EQ(0, mb_unlink(self->ctl, self->name));
+		self->name[0] = '\0';
+	}
+}
+
 TEST_F(create, name_with_leading_dot_is_einval)
 {
 	EXPECT_EQ(-EINVAL, mb_create(self->ctl, ".hidden", 1, 0, 0600, 0));

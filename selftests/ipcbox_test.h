@@ -466,6 +466,25 @@ static inline int wait_child(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/* SIGUSR1 handler for the tests that interrupt blocked calls. */
+static volatile sig_atomic_t usr1_handled;
+
+static inline void usr1_counter(int sig)
+{
+	(void)sig;
+	usr1_handled++;
+}
+
+/* Catch SIGUSR1 with sa_flags (0 or SA_RESTART); resets the count. */
+static inline int catch_usr1(int sa_flags)
+{
+	struct sigaction sa = { .sa_handler = usr1_counter, .sa_flags = sa_flags };
+
+	usr1_handled = 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL);
+}
+
 /*
  * A background operation run by a thread after a delay, so a test can
  * block in the main thread and have the peer act while it waits.
@@ -487,6 +506,9 @@ struct bg_op {
 	/* SEND/WRITE payload or RECV/READ buffer */
 	char buf[512];
 	size_t len;
+	/* RECV/READ: when set, into this buffer of rsize bytes instead */
+	void *rbuf;
+	size_t rsize;
 	uint32_t flags;
 	int64_t timeout;
 	uint32_t prio;
@@ -517,7 +539,8 @@ static inline void *bg_thread(void *arg)
 				       op->timeout, op->prio, op->tag, &op->seq);
 		break;
 	case BG_RECV:
-		op->ret = mb_recv_full(op->fd, op->buf, sizeof(op->buf),
+		op->ret = mb_recv_full(op->fd, op->rbuf ? op->rbuf : op->buf,
+				       op->rbuf ? op->rsize : sizeof(op->buf),
 				       op->flags, op->timeout, 0, 0, &op->info);
 		break;
 	case BG_WRITE:
@@ -526,7 +549,8 @@ static inline void *bg_thread(void *arg)
 			op->ret = -errno;
 		break;
 	case BG_READ:
-		op->ret = read(op->fd, op->buf, sizeof(op->buf));
+		op->ret = read(op->fd, op->rbuf ? op->rbuf : op->buf,
+			       op->rbuf ? op->rsize : sizeof(op->buf));
 		if (op->ret < 0)
 			op->ret = -errno;
 		break;

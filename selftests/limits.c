@@ -17,6 +17,7 @@ static const char * const params[] = {
 FIXTURE(limits) {
 	int ctl;
 	int fds[NR_FDS];
+	char name[IPCBOX_NAME_MAX];	/* a named mailbox, unlinked after */
 	unsigned long long saved[NR_PARAMS];
 	bool have_saved;
 };
@@ -27,6 +28,7 @@ FIXTURE_SETUP(limits)
 
 	for (i = 0; i < NR_FDS; i++)
 		self->fds[i] = -1;
+	self->name[0] = '\0';
 	self->have_saved = false;
 	self->ctl = ctl_open();
 	if (self->ctl < 0)
@@ -43,6 +45,8 @@ FIXTURE_TEARDOWN(limits)
 
 	for (i = 0; i < NR_FDS; i++)
 		close_fd(&self->fds[i]);
+	if (self->ctl >= 0 && self->name[0])
+		mb_unlink(self->ctl, self->name);
 	if (self->have_saved)
 		for (i = 0; i < NR_PARAMS; i++)
 			if (param_set(params[i], self->saved[i]))
@@ -237,6 +241,167 @@ TEST_F(limits, bounded_mailbox_ignores_unbounded_byte_cap)
 	ASSERT_GE(self->fds[0], 0);
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, mb_send(self->fds[0], buf, 100, 0, 0));
+}
+
+/*
+ * CACHE parks a message in the sending fd's slot; closing the fd leaves
+ * the message parked. Opening, sending and closing again and again must
+ * not park without bound: a mailbox parks at most max(capacity, 1)
+ * messages, and they stay counted in STAT after their fds are gone.
+ */
+TEST_F_TIMEOUT(limits, cache_sends_of_closed_fds_are_bounded_per_mailbox, 120)
+{
+	int i, fd, ret, parked = 0, eagain = 0, other = 0, other_err = 0;
+	struct ipcbox_stat st;
+	char path[128], buf[16];
+	int n = 0;
+
+	test_name(self->name, sizeof(self->name), "lim");
+	self->fds[0] = mb_create(self->ctl, self->name, 2, 16, 0600, 0);
+	ASSERT_GE(self->fds[0], 0);
+	ASSERT_EQ(0, mb_send_str(self->fds[0], "q0"));
+	ASSERT_EQ(0, mb_send_str(self->fds[0], "q1"));
+	dev_path(path, sizeof(path), self->name);
+	for (i = 0; i < 100; i++) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		ASSERT_GE(fd, 0) TH_LOG("open %s: %m", path);
+		ret = mb_send(fd, &i, sizeof(i),
+			      IPCBOX_SEND_CACHE | IPCBOX_SEND_NONBLOCK, 0);
+		close(fd);
+		if (!ret) {
+			parked++;
+		} else if (ret == -EAGAIN) {
+			eagain++;
+		} else {
+			other++;
+			other_err = -ret;
+		}
+	}
+	TH_LOG("100 open-CACHE-close: %d parked, %d EAGAIN, %d other", parked,
+	       eagain, other);
+	EXPECT_EQ(2, parked);
+	EXPECT_EQ(98, eagain);
+	EXPECT_EQ(0, other) TH_LOG("%s", strerror(other_err));
+	ASSERT_EQ(0, mb_stat(self->fds[0], &st));
+	EXPECT_EQ(2, st.depth);
+	EXPECT_EQ(2, st.cached) TH_LOG("parked messages of closed fds not counted");
+	/* the parked messages were accepted: all of them come out */
+	while (mb_recv(self->fds[0], buf, sizeof(buf), 0, 0) >= 0 && n < 200)
+		n++;
+	EXPECT_EQ(2 + parked, n);
+	EXPECT_EQ(4, n);
+}
+
+/*
+ * The byte cap of an unbounded mailbox counts what each message costs,
+ * its payload and 64 bytes for the message itself, so that empty
+ * messages cannot grow a queue without bound.
+ */
+TEST_F_TIMEOUT(limits, unbounded_byte_cap_counts_empty_messages, 300)
+{
+	int i, ret = 0;
+
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 4096));
+	self->fds[0] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 64);
+	ASSERT_GE(self->fds[0], 0);
+	for (i = 0; i < 100000; i++) {
+		ret = mb_send(self->fds[0], NULL, 0, 0, 0);
+		if (ret)
+			break;
+	}
+	TH_LOG("%d empty messages accepted, then %s", i,
+	       ret ? strerror(-ret) : "no refusal");
+	EXPECT_EQ(-ENOBUFS, ret);
+	EXPECT_LE(i, 4096 / 64);
+	EXPECT_GT(i, 0);
+}
+
+/* A CALL's request is a message like any: at the byte cap it is refused. */
+TEST_F(limits, call_into_unbounded_mailbox_at_byte_cap_is_enobufs)
+{
+	char buf[100] = { 0 }, rbuf[16];
+	int i, ret = 0;
+	long depth;
+
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 1000));
+	self->fds[0] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 100);
+	ASSERT_GE(self->fds[0], 0);
+	for (i = 0; i < 100; i++) {
+		ret = mb_send(self->fds[0], buf, sizeof(buf), 0, 0);
+		if (ret)
+			break;
+	}
+	ASSERT_EQ(-ENOBUFS, ret) TH_LOG("the cap was never reached");
+	depth = mb_depth(self->fds[0]);
+	EXPECT_EQ(-ENOBUFS, mb_call(self->fds[0], buf, sizeof(buf), NSEC_PER_SEC,
+				    0, rbuf, sizeof(rbuf), NULL));
+	EXPECT_EQ(depth, mb_depth(self->fds[0]));
+}
+
+/* A caller that keeps calling with a short timeout, until told to stop. */
+struct abandoner {
+	pthread_t thread;
+	int fd;
+	int stop;
+	int calls;
+	int bad;		/* calls that did not time out */
+	int bad_ret;
+};
+
+static void *abandoner_thread(void *arg)
+{
+	struct abandoner *a = arg;
+	char rbuf[16];
+	int ret;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) && a->calls < 2000) {
+		ret = mb_call(a->fd, "gone", 4, 20 * NSEC_PER_MSEC, 0, rbuf,
+			      sizeof(rbuf), NULL);
+		a->calls++;
+		if (ret != -ETIMEDOUT) {
+			a->bad++;
+			a->bad_ret = ret;
+		}
+	}
+	return NULL;
+}
+
+#define ABANDONED	300	/* more than the 256 a mailbox keeps */
+
+/*
+ * A request received and never answered, whose caller gave up, waits for
+ * a REPLY that may never come (ECANCELED). A server that never answers
+ * must not make a mailbox keep them without bound: past 256 the oldest
+ * is dropped (its token is then unknown: ENOENT).
+ */
+TEST_F_TIMEOUT(limits, abandoned_calls_are_bounded_per_mailbox, 300)
+{
+	static uint64_t tokens[ABANDONED];
+	struct ipcbox_msg_info info;
+	struct abandoner a;
+	char buf[16];
+	int n, ret;
+
+	self->fds[0] = mb_anon(self->ctl, 4, 16);
+	ASSERT_GE(self->fds[0], 0);
+	memset(&a, 0, sizeof(a));
+	a.fd = self->fds[0];
+	ASSERT_EQ(0, pthread_create(&a.thread, NULL, abandoner_thread, &a));
+	for (n = 0; n < ABANDONED; n++) {
+		ret = mb_recv_full(self->fds[0], buf, sizeof(buf), 0,
+				   10 * NSEC_PER_SEC, 0, 0, &info);
+		if (ret < 0 || !info.token)
+			break;
+		tokens[n] = info.token;
+	}
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(a.thread, NULL);
+	TH_LOG("%d calls, %d requests received and left unanswered", a.calls, n);
+	ASSERT_EQ(ABANDONED, n) TH_LOG("receive %d: %s", n, strerror(-ret));
+	EXPECT_EQ(0, a.bad) TH_LOG("a CALL returned %d", a.bad_ret);
+	/* the newest is kept, the oldest was dropped */
+	EXPECT_EQ(-ECANCELED, mb_reply(self->fds[0], tokens[ABANDONED - 1], "x", 1));
+	EXPECT_EQ(-ENOENT, mb_reply(self->fds[0], tokens[0], "x", 1));
 }
 
 TEST_HARNESS_MAIN

@@ -142,6 +142,53 @@ TEST_F(poll, rendezvous_writable_when_a_receiver_waits)
 	EXPECT_EQ(1, op.ret);
 }
 
+/*
+ * POLLOUT on a rendezvous mailbox promises that a send would not block:
+ * a waiting receiver would take any message. One that filters on a tag,
+ * or whose buffer is smaller than msg_size_max, would not.
+ */
+static void receivers_and_pollout(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(poll) *self, uint32_t flags,
+				  size_t size)
+{
+	struct bg_op picky, any;
+
+	self->fd = mb_anon(self->ctl, 0, 64);
+	ASSERT_GE(self->fd, 0);
+	bg_init(&picky, BG_RECV, self->fd, 0);
+	picky.flags = flags;
+	picky.rbuf = picky.buf;
+	picky.rsize = size;
+	picky.timeout = 10 * NSEC_PER_SEC;
+	ASSERT_EQ(0, bg_start(&picky));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
+	EXPECT_EQ(0, revents(self->fd, POLLOUT, 0))
+		TH_LOG("POLLOUT though the receiver would not take every message");
+
+	/* a receiver that takes anything: now a send would not block */
+	bg_init(&any, BG_RECV, self->fd, 0);
+	any.timeout = 10 * NSEC_PER_SEC;
+	ASSERT_EQ(0, bg_start(&any));
+	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 2, 3000));
+	EXPECT_EQ(POLLOUT, revents(self->fd, POLLOUT, 0));
+
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	bg_join(&picky);
+	bg_join(&any);
+	EXPECT_EQ(-EPIPE, picky.ret);
+	EXPECT_EQ(-EPIPE, any.ret);
+}
+
+TEST_F(poll, rendezvous_filtered_receiver_alone_is_not_writable)
+{
+	receivers_and_pollout(_metadata, self, IPCBOX_RECV_FILTER_TAG, 64);
+}
+
+TEST_F(poll, rendezvous_receiver_with_small_buffer_alone_is_not_writable)
+{
+	receivers_and_pollout(_metadata, self, 0, 4);
+}
+
 TEST_F(poll, hup_only_after_shutdown_and_drain)
 {
 	char buf[64];
@@ -309,6 +356,42 @@ TEST_F(poll, no_sigio_without_o_async)
 	ASSERT_EQ(0, mb_send_str(self->fd, "x"));
 	sleep_ms(50);
 	EXPECT_EQ(0, sigio_count);
+}
+
+/*
+ * O_ASYNC signals room as well as messages: with F_SETSIG the signal
+ * says which (si_code POLL_OUT), so a writer waiting for room learns it.
+ */
+TEST_F(poll, o_async_signals_pollout_when_room_appears)
+{
+	struct timespec wait = { 1, 0 };
+	int fl, sig, codes = 0, pollout = 0;
+	char buf[16];
+	siginfo_t si;
+	sigset_t set;
+
+	self->fd = mb_anon(self->ctl, 1, 0);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, mb_send_str(self->fd, "x"));
+	/* taken by sigtimedwait(), not by a handler */
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETSIG, SIGRTMIN));
+	fl = fcntl(self->fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_ASYNC));
+
+	/* the full mailbox gets room */
+	ASSERT_EQ(1, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
+	while ((sig = sigtimedwait(&set, &si, &wait)) == SIGRTMIN) {
+		TH_LOG("signal: si_code %d, si_band %#lx", si.si_code, si.si_band);
+		codes++;
+		pollout += si.si_code == POLL_OUT && (si.si_band & POLLOUT);
+		wait.tv_sec = 0;
+		wait.tv_nsec = 100 * NSEC_PER_MSEC;
+	}
+	EXPECT_GE(pollout, 1) TH_LOG("%d signals, none POLL_OUT", codes);
 }
 
 TEST_HARNESS_MAIN

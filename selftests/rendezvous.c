@@ -13,11 +13,13 @@
 FIXTURE(rendezvous) {
 	int ctl;
 	int fd;
+	int fd2;	/* a second mailbox some tests make */
 };
 
 FIXTURE_SETUP(rendezvous)
 {
 	self->fd = -1;
+	self->fd2 = -1;
 	self->ctl = ctl_open();
 	if (self->ctl < 0)
 		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
@@ -27,6 +29,7 @@ FIXTURE_SETUP(rendezvous)
 
 FIXTURE_TEARDOWN(rendezvous)
 {
+	close_fd(&self->fd2);
 	close_fd(&self->fd);
 	close_fd(&self->ctl);
 }
@@ -351,6 +354,70 @@ TEST_F(rendezvous, peek_outlives_a_sender_that_gives_up)
 	close(uffd);
 	munmap(map, page);
 	free(zeros);
+}
+
+/* A receiver with a 4-byte buffer, taking up to 100 messages. */
+struct small_receiver {
+	pthread_t thread;
+	int fd;
+	int received;
+	int ret;
+};
+
+static void *small_receiver_thread(void *arg)
+{
+	struct small_receiver *r = arg;
+	char buf[4];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		r->ret = mb_recv(r->fd, buf, sizeof(buf), 0,
+				 IPCBOX_TIMEOUT_INFINITE);
+		if (r->ret < 0)
+			break;
+		__atomic_add_fetch(&r->received, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * A send the waiting receiver cannot take (its buffer is too small) is
+ * refused, and must leave that receiver waiting as it was: a message it
+ * can take, sent right after, is handed to it.
+ */
+TEST_F_TIMEOUT(rendezvous, refused_send_leaves_the_receiver_waiting, 120)
+{
+	int i, ok = 0, refused = 0, failed = 0, first_fail = -1;
+	struct small_receiver r;
+	char big[100], small[2] = "ok";
+	int64_t end;
+
+	self->fd2 = mb_anon(self->ctl, 0, 256);
+	ASSERT_GE(self->fd2, 0);
+	memset(big, 'b', sizeof(big));
+	memset(&r, 0, sizeof(r));
+	r.fd = self->fd2;
+	ASSERT_EQ(0, pthread_create(&r.thread, NULL, small_receiver_thread, &r));
+	for (i = 0; i < 100; i++) {
+		/* the receiver is back in its receive, with all it was given */
+		end = now_ns() + 5 * NSEC_PER_SEC;
+		while ((__atomic_load_n(&r.received, __ATOMIC_ACQUIRE) != ok ||
+			!mb_wait_waiters(self->fd2, 0, 1, 1)) && now_ns() < end)
+			;
+		ASSERT_EQ(ok, r.received) TH_LOG("round %d", i);
+		if (mb_send(self->fd2, big, sizeof(big), IPCBOX_SEND_NONBLOCK, 0) == -EAGAIN)
+			refused++;
+		if (!mb_send(self->fd2, small, sizeof(small), IPCBOX_SEND_NONBLOCK, 0))
+			ok++;
+		else if (!failed++)
+			first_fail = i;
+	}
+	TH_LOG("100 rounds: big refused %d, small delivered %d, failed %d (first: round %d)",
+	       refused, ok, failed, first_fail);
+	EXPECT_EQ(100, refused);
+	EXPECT_EQ(0, failed);
+	mb_shutdown(self->fd2);
+	pthread_join(r.thread, NULL);
 }
 
 TEST_HARNESS_MAIN

@@ -40,6 +40,7 @@ FIXTURE(security) {
 	bool have_saved;
 	char cgroup[128];
 	bool mounted_cgroup;
+	char alias[128];	/* a node made with mknod, removed after */
 };
 
 FIXTURE_SETUP(security)
@@ -49,6 +50,7 @@ FIXTURE_SETUP(security)
 	self->fd = -1;
 	self->name[0] = '\0';
 	self->cgroup[0] = '\0';
+	self->alias[0] = '\0';
 	self->mounted_cgroup = false;
 	self->have_saved = false;
 	self->ctl = ctl_open();
@@ -66,6 +68,8 @@ FIXTURE_TEARDOWN(security)
 	unsigned int i;
 
 	close_fd(&self->fd);
+	if (self->alias[0] && unlink(self->alias))
+		TH_LOG("unlink %s: %m", self->alias);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
 	if (self->have_saved)
@@ -172,14 +176,16 @@ static void *shared_alloc(size_t size)
 
 /* ---- node modes, unlink and shutdown ---------------------------------- */
 
-/* Bits: 1 O_RDONLY opened, 2 O_WRONLY opened, 4 O_RDWR opened, 64 bad errno */
-static int try_opens(void *arg)
+/*
+ * Open a node each way. Bits: 1 O_RDONLY opened, 2 O_WRONLY opened,
+ * 4 O_RDWR opened, 64 an errno other than EACCES.
+ */
+static int try_opens_path(void *arg)
 {
 	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	char path[128];
+	const char *path = arg;
 	int i, fd, ret = 0;
 
-	dev_path(path, sizeof(path), arg);
 	for (i = 0; i < 3; i++) {
 		fd = open(path, modes[i] | O_CLOEXEC);
 		if (fd >= 0) {
@@ -190,6 +196,15 @@ static int try_opens(void *arg)
 		}
 	}
 	return ret;
+}
+
+/* try_opens_path() on /dev/ipcbox/NAME */
+static int try_opens(void *arg)
+{
+	char path[128];
+
+	dev_path(path, sizeof(path), arg);
+	return try_opens_path(path);
 }
 
 TEST_F(security, other_users_get_exactly_the_other_mode_bits)
@@ -354,6 +369,107 @@ TEST_F(security, root_may_unlink_and_shut_down_a_users_mailbox)
 	EXPECT_EQ(0, mb_unlink(self->ctl, self->name));
 	EXPECT_FALSE(path_exists(path));
 	self->name[0] = '\0';
+}
+
+/* ---- nodes made with mknod --------------------------------------------- */
+
+/*
+ * Make @alias, a second node of the named mailbox with the same device
+ * number and mode 0666, as whoever may mknod (root of a container, say)
+ * can make anywhere. Returns 0 or -errno.
+ */
+static int mknod_alias(const char *name, const char *alias)
+{
+	char path[128];
+	struct stat st;
+	mode_t old;
+	int ret;
+
+	dev_path(path, sizeof(path), name);
+	if (stat(path, &st))
+		return -errno;
+	old = umask(0);
+	ret = mknod(alias, S_IFCHR | 0666, st.st_rdev) ? -errno : 0;
+	umask(old);
+	return ret;
+}
+
+/* The alias of self->name in /tmp, removed by the teardown; 0 or -errno. */
+static int make_alias(FIXTURE_DATA(security) *self)
+{
+	int ret;
+
+	snprintf(self->alias, sizeof(self->alias), "/tmp/kst-alias-%d", getpid());
+	ret = mknod_alias(self->name, self->alias);
+	if (ret)
+		self->alias[0] = '\0';
+	return ret;
+}
+
+/* Root opens the alias and sends through it: it is the mailbox's node. */
+static void expect_root_opens_alias(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(security) *self, int rfd)
+{
+	char buf[16];
+	int fd;
+
+	fd = open(self->alias, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd, 0) TH_LOG("root: open %s: %m", self->alias);
+	EXPECT_EQ(0, mb_send_str(fd, "alias"));
+	close(fd);
+	EXPECT_EQ(5, mb_recv(rfd, buf, sizeof(buf), 0, 0));
+}
+
+/*
+ * The permissions are the mailbox's own (owner, group, mode), whatever
+ * node it is opened through: a 0666 node made with mknod must not let
+ * another user into a 0600 mailbox.
+ */
+TEST_F(security, mknod_node_does_not_bypass_the_mailbox_mode)
+{
+	mode_t old = umask(0);
+
+	self->fd = mb_create(self->ctl, self->name, 2, 64, 0600, 0);
+	umask(old);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, make_alias(self));
+	/* refused through its own node, so through the alias too */
+	ASSERT_EQ(0, run_as(TEST_UID, TEST_GID, try_opens, self->name));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, try_opens_path, self->alias))
+		TH_LOG("bits: 1 O_RDONLY, 2 O_WRONLY, 4 O_RDWR opened, 64 not EACCES");
+	expect_root_opens_alias(_metadata, self, self->fd);
+}
+
+/* Root, with TEST_GID as its group, makes a 0660 mailbox of that group. */
+static int root_makes_group_mailbox(void *arg)
+{
+	int ctl = ctl_open(), fd;
+
+	if (ctl < 0)
+		return 200;
+	umask(0);
+	fd = mb_create(ctl, arg, 2, 64, 0660, 0);
+	return fd < 0 ? -fd : 0;
+}
+
+TEST_F(security, mknod_node_gives_exactly_the_mailbox_group_access)
+{
+	char path[128];
+	struct stat st;
+
+	ASSERT_EQ(0, run_as(0, TEST_GID, root_makes_group_mailbox, self->name));
+	dev_path(path, sizeof(path), self->name);
+	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %m", path);
+	ASSERT_EQ(TEST_GID, st.st_gid);
+	ASSERT_EQ(0660, st.st_mode & 07777);
+	ASSERT_EQ(0, make_alias(self));
+	/* a member of the group: every access mode */
+	EXPECT_EQ(7, run_as(TEST_UID, TEST_GID, try_opens_path, self->alias));
+	/* neither the owner nor in the group: none, 0666 node or not */
+	EXPECT_EQ(0, run_as(OTHER_UID, OTHER_GID, try_opens_path, self->alias));
+	self->fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	expect_root_opens_alias(_metadata, self, self->fd);
 }
 
 /* ---- sysfs ------------------------------------------------------------- */
@@ -652,6 +768,122 @@ TEST_F_TIMEOUT(security, per_user_quota_holds_under_a_fork_storm, 300)
 	EXPECT_EQ(base, info.nr_mailboxes);
 	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, user_fills_quota_again, NULL));
 	EXPECT_EQ(0, run_as(OTHER_UID, OTHER_GID, user_fills_quota_again, NULL));
+}
+
+/*
+ * The per-user limit in user namespaces: a user who maps a range of ids
+ * into a namespace of its own (as newuidmap does with subordinate ids)
+ * must not get a fresh quota for every id it maps. What is made in the
+ * namespace counts against the namespace's owner.
+ */
+#define NS_QUOTA	4
+#define NS_MAP		"0 100000 10"
+
+struct ns_quota {
+	int created[2];		/* as uid 0 and as uid 1 of the namespace */
+	int err;		/* how the first refused create failed */
+};
+
+static int write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return write_file_str(path, map);
+}
+
+static int ns_quota_child(struct ns_quota *q, int ready, int go)
+{
+	int ctl, i, fd;
+	char c = 0;
+
+	if (!set_ids(TEST_UID, TEST_GID))
+		return 1;
+	if (unshare(CLONE_NEWUSER))
+		return 99;
+	if (write(ready, &c, 1) != 1)
+		return 2;
+	if (read(go, &c, 1) != 1 || c != 1)
+		return 3;
+	/* ids 0 of the namespace, 100000 outside */
+	if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+		return 4;
+	ctl = ctl_open();
+	if (ctl < 0)
+		return 5;
+	/* every mailbox stays open until the child exits */
+	for (i = 0; i < NS_QUOTA - 1; i++) {
+		fd = mb_anon(ctl, 1, 16);
+		if (fd < 0) {
+			q->err = -fd;
+			return 0;
+		}
+		q->created[0]++;
+	}
+	/* another id of the same namespace, 100001 outside */
+	if (setresuid(1, 1, 1))
+		return 6;
+	for (i = 0; i < NS_QUOTA + 2; i++) {
+		fd = mb_anon(ctl, 1, 16);
+		if (fd < 0) {
+			q->err = -fd;
+			return 0;
+		}
+		q->created[1]++;
+	}
+	return 0;
+}
+
+TEST_F(security, user_namespace_ids_count_against_the_namespace_owner)
+{
+	int ready[2], go[2], status, ret;
+	struct ns_quota *q;
+	char c = 0;
+	pid_t pid;
+
+	q = shared_alloc(sizeof(*q));
+	ASSERT_NE(NULL, q);
+	ASSERT_EQ(0, param_set("max_per_user", NS_QUOTA));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(ns_quota_child(q, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) == 1) {
+		/* root writes the maps, as newuidmap and newgidmap would */
+		ret = write_map(pid, "uid_map", NS_MAP);
+		if (ret)
+			TH_LOG("uid_map: %s", strerror(-ret));
+		c = !ret;
+		ret = c ? write_map(pid, "gid_map", NS_MAP) : 0;
+		if (ret) {
+			/* only an unprivileged writer should need this */
+			TH_LOG("gid_map: %s, again after setgroups deny", strerror(-ret));
+			c = !write_map(pid, "setgroups", "deny") &&
+			    !write_map(pid, "gid_map", NS_MAP);
+		}
+		if (write(go[1], &c, 1) != 1)
+			kill(pid, SIGKILL);
+	}
+	close(ready[0]);
+	close(go[1]);
+	status = wait_child(pid);
+	if (status == 99)
+		SKIP(return, "unshare(CLONE_NEWUSER) failed");
+	ASSERT_EQ(0, status) TH_LOG("the child failed at step %d", status);
+	TH_LOG("max_per_user %d: %d made as uid 0, %d as uid 1 of the namespace, then %s",
+	       NS_QUOTA, q->created[0], q->created[1],
+	       q->err ? strerror(q->err) : "no refusal");
+	EXPECT_EQ(NS_QUOTA - 1, q->created[0]);
+	EXPECT_LE(q->created[0] + q->created[1], NS_QUOTA);
+	EXPECT_EQ(EDQUOT, q->err);
+	munmap(q, sizeof(*q));
 }
 
 #define FLOOD_CHILDREN	8

@@ -632,4 +632,79 @@ TEST_F(mailbox, recv_struct_below_ver0_is_einval)
 	EXPECT_EQ(1, mb_depth(self->fd));
 }
 
+#define TS_THREADS	4
+#define TS_MSGS		25000	/* per thread, at most */
+#define TS_SECS		3	/* of sending, at most */
+
+struct ts_sender {
+	pthread_t thread;
+	int fd;
+	int64_t end;
+	int sent;
+	int ret;
+};
+
+static void *ts_sender_thread(void *arg)
+{
+	struct ts_sender *ts = arg;
+	uint64_t v = 0;
+
+	while (ts->sent < TS_MSGS && now_ns() < ts->end) {
+		ts->ret = mb_send(ts->fd, &v, sizeof(v), 0, 0);
+		if (ts->ret)
+			break;
+		ts->sent++;
+	}
+	return NULL;
+}
+
+/*
+ * timestamp_ns is the time the mailbox accepted the message, and seq the
+ * order in which it did: taken together, so that concurrent senders
+ * never get a later seq with an earlier timestamp. A sender delayed
+ * (by an interrupt, say) between the two lets another overtake it, so
+ * the senders go on for seconds, not for a number of messages.
+ */
+TEST_F_TIMEOUT(mailbox, timestamps_never_decrease_with_seq, 300)
+{
+	static uint64_t stamp[TS_THREADS * TS_MSGS + 1];
+	struct ts_sender ts[TS_THREADS];
+	struct ipcbox_msg_info info;
+	int i, n, ret, total = 0, bad_seq = 0, back = 0, first_back = 0;
+	char buf[MSZ];
+	int64_t end;
+
+	self->fd2 = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, MSZ);
+	ASSERT_GE(self->fd2, 0);
+	end = now_ns() + TS_SECS * NSEC_PER_SEC;
+	for (i = 0; i < TS_THREADS; i++) {
+		memset(&ts[i], 0, sizeof(ts[i]));
+		ts[i].fd = self->fd2;
+		ts[i].end = end;
+		ASSERT_EQ(0, pthread_create(&ts[i].thread, NULL, ts_sender_thread, &ts[i]));
+	}
+	for (i = 0; i < TS_THREADS; i++) {
+		pthread_join(ts[i].thread, NULL);
+		EXPECT_EQ(0, ts[i].ret) TH_LOG("sender %d", i);
+		total += ts[i].sent;
+	}
+	for (n = 0; n < total; n++) {
+		ret = mb_recv_full(self->fd2, buf, sizeof(buf), 0, 0, 0, 0, &info);
+		ASSERT_EQ(8, ret) TH_LOG("message %d", n);
+		/* this mailbox's seqs are 1, 2, ... */
+		if (!info.seq || info.seq > total || stamp[info.seq]) {
+			bad_seq++;
+			continue;
+		}
+		stamp[info.seq] = info.timestamp_ns;
+	}
+	for (i = 2; i <= total; i++)
+		if (stamp[i] < stamp[i - 1] && !back++)
+			first_back = i;
+	TH_LOG("%d messages: %d timestamps earlier than their predecessor's (first seq %d)",
+	       total, back, first_back);
+	EXPECT_EQ(0, bad_seq);
+	EXPECT_EQ(0, back);
+}
+
 TEST_HARNESS_MAIN
