@@ -745,7 +745,7 @@ TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
 	end = now_ns() + (int64_t)secs * NSEC_PER_SEC;
 	for (slot = 0; now_ns() < end && origin < CK_ORIGINS; slot++) {
 		slot %= CK_SLOTS;
-		step = 1 + xorshift(&rnd) % (CK_NR_STEPS - 1);
+		step = 1 + victims % (CK_NR_STEPS - 1);	/* each in turn */
 		sh->step[slot] = CK_IDLE;
 		v = fork();
 		ASSERT_GE(v, 0);
