@@ -1046,6 +1046,7 @@ struct seq_proc {
 	pthread_t threads[FUZZ_THREADS];
 	pthread_mutex_t lock;	/* held tokens */
 	struct seq_held held[SEQ_HELD];
+	int ready;
 	volatile int stop;
 };
 
@@ -1079,6 +1080,9 @@ static void seq_sig(int sig)
 {
 }
 
+/* Whether SIGUSR1 restarts this process's calls now. */
+static volatile bool seq_restart;
+
 /* SIGUSR1 with or without SA_RESTART, for the whole process. */
 static void seq_handler(bool restart)
 {
@@ -1087,6 +1091,7 @@ static void seq_handler(bool restart)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = seq_sig;
 	sa.sa_flags = restart ? SA_RESTART : 0;
+	seq_restart = restart;
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
@@ -1112,7 +1117,11 @@ static int64_t seq_timeout(struct seq_worker *w, uint32_t *flags,
 {
 	switch (seq_below(w, 8)) {
 	case 0:
-		return IPCBOX_TIMEOUT_INFINITE;	/* a signal or SHUTDOWN ends it */
+		/* a signal or SHUTDOWN ends it, unless SA_RESTART restarts it */
+		if (!seq_restart)
+			return IPCBOX_TIMEOUT_INFINITE;
+		*flags |= abstime;
+		return now_ns() + (20 + seq_below(w, 80)) * NSEC_PER_MSEC;
 	case 1:
 	case 2:
 		*flags |= abstime;
@@ -1401,6 +1410,9 @@ static void *seq_worker_fn(void *arg)
 {
 	struct seq_worker *w = arg;
 
+	/* signals go to the siblings' threads: they must all be there */
+	while (!__atomic_load_n(&w->p->ready, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
 	while (!w->p->stop && now_ns() < w->p->sh->deadline_ns) {
 		seq_one(w);
 		__atomic_fetch_add(&w->p->sh->ops[w->id], 1, __ATOMIC_RELAXED);
@@ -1434,12 +1446,18 @@ static int seq_process(struct seq_shared *sh, int idx)
 		if (pthread_create(&p.threads[t], NULL, seq_worker_fn, &ws[t]))
 			return 1;
 	}
-	/* The workers take the signals; this thread only ends the run. */
+	__atomic_store_n(&p.ready, 1, __ATOMIC_RELEASE);
+	/*
+	 * The workers take the signals; this thread interrupts one now and
+	 * then (waits without a timeout end in EINTR) and ends the run.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	while (now_ns() < sh->deadline_ns)
-		sleep_ms(50);
+	for (t = 0; now_ns() < sh->deadline_ns; t++) {
+		sleep_ms(20);
+		pthread_kill(p.threads[t % FUZZ_THREADS], SIGUSR1);
+	}
 	p.stop = 1;
 	/* Without SA_RESTART every wait ends at the next signal. */
 	seq_handler(false);
