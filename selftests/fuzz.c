@@ -998,7 +998,8 @@ TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
  * the caller, SYNC sends, SHUTDOWN, create and unlink, SIGUSR1 at sibling
  * threads with SA_RESTART switched on and off, and SIGSTOP/SIGCONT of a
  * sibling process. Servers answer with the request itself: a CALL that
- * returns anything else got somebody else's reply.
+ * returns anything else got somebody else's reply, and as many CALLs
+ * return a reply as REPLYs (and REPLY_RECVs) delivered one.
  *
  * Runs IPCBOX_FUZZ_SECONDS like the other case, with the same seed rules;
  * prints "# fuzz: sequences seed=S ops=N calls=N replies=N ...".
@@ -1545,6 +1546,11 @@ TEST_F_TIMEOUT(fuzz, call_sequences_in_random_orders, FUZZ_MAX_SECONDS + 60)
 	fflush(stdout);
 	EXPECT_EQ(0, unexpected);
 	EXPECT_EQ(0, wrong) TH_LOG("CALLs returned another request's reply");
+	/* every reply a REPLY delivered is one a CALL returned, and back */
+	EXPECT_EQ(reply_ok, call_ok)
+		TH_LOG("%llu replies delivered, %llu returned by CALLs",
+		       (unsigned long long)reply_ok,
+		       (unsigned long long)call_ok);
 	EXPECT_LT(0, call_ok);
 
 	for (i = 0; i < SEQ_NAMES; i++)
