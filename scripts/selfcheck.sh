@@ -37,6 +37,8 @@ mkcase control "$sc/pass.sh"
 mkcase failing "$build/bin/fail_test"
 mkcase warn "$sc/load_warn.sh"
 mkcase hang "$sc/hang.sh"
+mkcase pamarked "$sc/pa_marked.sh"
+mkcase pawarn "$sc/pa_warn.sh"
 
 ok=0 bad=0
 # expect NAME PATTERN [vm-run args]: the run must fail with PATTERN among
@@ -68,6 +70,10 @@ expect control PASS -T 60 -B 300
 expect failing '^test-failed: .*selfcheck_deliberately_fails' -T 60 -B 300
 expect warn '^kernel-splat: WARNING:' -x "$build/kmod/ipcbox_selfcheck_warn.ko" -T 60 -B 300
 expect hang '^test-failed: hang.sh # TIMEOUT' -T 5 -B 300
+# The page-allocation filter drops marked allocation reports, no warning.
+expect pamarked PASS -x "$sc/pa_report.sh" -T 60 -B 300
+expect pawarn '^kernel-splat: WARNING:' -x "$sc/pa_report.sh" \
+	-x "$build/kmod/ipcbox_selfcheck_warn.ko" -T 60 -B 300
 expect hang-boot '^boot-timeout' -T 10000 -B "${SELFCHECK_BOOT_TIMEOUT:-60}"
 
 echo "selfcheck: $ok of $((ok + bad)) cases behaved as expected"

@@ -19,7 +19,7 @@
 # guest's /etc/ipcbox-vm.conf is this checkout's path on the host.
 #
 # Environment: ACCEL=tcg|kvm (default tcg), IPCBOX_CACHE, VM_MEM (1G),
-# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,FAULTS}_* (passed
+# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,FAULTS,SCALE}_* (passed
 # to the selftests in the guest, see selftests/README.md),
 # VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary),
 # BOOT_RETRIES (1: boots whose kernel died before /init are retried),
@@ -76,7 +76,7 @@ if [ -n "$ko" ] && [ ! -f "$ko" ]; then
 	ko=
 fi
 # The selftests' own knobs (durations, message counts) reach the guest.
-for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|FAULTS)_[A-Z_]+$'); do
+for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|FAULTS|SCALE)_[A-Z_]+$'); do
 	args+=(-c "export $v=${!v}")
 done
 [ -z "$ko" ] || args+=(-m "$ko")
@@ -200,10 +200,23 @@ fi
 splat_re='BUG:|kernel BUG|WARNING:|Oops|general protection|KASAN|UBSAN|possible recursive locking|inconsistent lock state|circular locking|lockdep|sleeping function called|hung task|blocked for more than|Objects remaining|Call Trace|soft lockup|hard LOCKUP|rcu.*stall|Kernel panic|kmemleak: [0-9]+ new suspected|kmemleak: .*(disabled|Cannot)|list_(add|del) corruption|refcount_t:|double free|use-after-free'
 # A debug kernel announces its instruments at boot; those lines are no splat.
 benign_re='^rcu:[[:space:]]+RCU (lockdep checking|callback double-/use-after-free debug) is enabled\.$'
+# The faults test injects page allocation failures between two marker
+# lines it writes to /dev/kmsg; the allocator reports some of them with
+# warn_alloc(): a "page allocation failure" line and a stack dump. Those
+# reports, and only those (a line that is no part of such a dump ends
+# it), are dropped between the markers; anything else there still counts.
+pa_filter='
+/IPCBOX-PAGE-ALLOC-FAULTS-BEGIN/ { marked = 1; drop = 0; next }
+/IPCBOX-PAGE-ALLOC-FAULTS-END/ { marked = 0; drop = 0; next }
+marked && /: page allocation failure: order:[0-9]+, mode:/ { drop = 1; next }
+drop && (/^CPU: [0-9]+ / || /^Tainted: / || /^Hardware name: / ||
+	 /^Call Trace:$/ || /^ *<\/?(TASK|IRQ)>$/ ||
+	 /^ *(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$/) { next }
+{ drop = 0; print }'
 splats=$( { cat "$out/console.log" 2>/dev/null
 	    sed -n '/^# IPCBOX-DMESG-BEGIN/,/^# IPCBOX-DMESG-END/p' "$out/tap.log"; } |
-	  tr -d '\r' | grep -E "$splat_re" | sed 's/^\[ *[0-9.]*\] //' |
-	  grep -vE "$benign_re" | sort -u | head -n 20)
+	  tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' | awk "$pa_filter" |
+	  grep -E "$splat_re" | grep -vE "$benign_re" | sort -u | head -n 20)
 if [ -n "$splats" ]; then
 	while IFS= read -r l; do add "kernel-splat: $l"; done <<<"$splats"
 fi

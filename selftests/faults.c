@@ -15,15 +15,15 @@
  * failed may have replied already (a second REPLY tells: ENOENT), a batch
  * stops half-way.
  *
- * fail_page_alloc is left as it is (sleeping allocations ignored): the
- * page allocator reports each failure it is made to inject with a stack
- * dump (warn_alloc), which the VM runner rightly counts as a splat, and
- * ipcbox's own allocations are slab ones.
- * Payloads stay below a page for the same reason (kvmalloc's vmalloc
- * fallback warns too).
+ * The faults fixture leaves fail_page_alloc as it is (sleeping
+ * allocations ignored) and keeps payloads below a page; the page_alloc
+ * fixture sweeps page allocations too, with messages up to 5 MiB, between
+ * markers that tell the VM runner to drop the allocation-failure reports
+ * (warn_alloc's stack dumps) the page allocator prints for some of them.
  *
  * Needs a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS and CONFIG_FAILSLAB
- * (CONFIG_FAULT_INJECTION_USERCOPY for the copies); skips elsewhere.
+ * (CONFIG_FAULT_INJECTION_USERCOPY for the copies, CONFIG_FAIL_PAGE_ALLOC
+ * for page_alloc); skips elsewhere.
  * Prints "# faults: injected=N calls=N" at the end of each test.
  */
 #include "ipcbox_test.h"
@@ -804,6 +804,329 @@ TEST_F_TIMEOUT(faults, reply_recv, 300)
 				TH_LOG("settling REPLY: %s", strerror(-again));
 		}
 	      });
+}
+
+/*
+ * fail_page_alloc too: the same sweeps with sleeping page allocations as
+ * fault points (and the user copies; the sleeping slab allocations are
+ * the faults fixture's), for messages from the kmalloc caches up to those
+ * kvmalloc takes from vmalloc: 256 KiB and 1 MiB (the sweep fails the
+ * contiguous attempt once, and kvmalloc falls back to vmalloc), and 5 MiB
+ * (more than kmalloc can ever give: always vmalloc, whose own allocations
+ * are swept). max_msg_size is raised for them and restored after.
+ *
+ * The page allocator reports some failures it is made to inject with a
+ * stack dump ("page allocation failure: order:..."); the test writes
+ * PA_MARK_BEGIN and PA_MARK_END to /dev/kmsg around each such sweep, and
+ * the VM runner drops exactly those reports between the two, nothing
+ * else.
+ */
+#define PA_MARK_BEGIN	"IPCBOX-PAGE-ALLOC-FAULTS-BEGIN"
+#define PA_MARK_END	"IPCBOX-PAGE-ALLOC-FAULTS-END"
+#define PA_HUGE		(5U << 20)
+
+/*
+ * After fi_settings, and restored in reverse: failslab ignores sleeping
+ * allocations again (the faults fixture sweeps those), or it would fail
+ * kmemleak's own scan area for a vmalloc area, which kmemleak reports.
+ */
+static const struct fi_setting pa_settings[] = {
+	{ "failslab/ignore-gfp-wait", "Y", true },
+	{ "fail_page_alloc/ignore-gfp-wait", "N", true },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N", true },
+	{ "fail_page_alloc/min-order", "0", true },
+	{ "fail_page_alloc/task-filter", "Y", true },
+	{ "fail_page_alloc/probability", "0", true },
+	{ "fail_page_alloc/verbose", "0", true },
+};
+#define NR_PA_SETTINGS	(sizeof(pa_settings) / sizeof(pa_settings[0]))
+
+FIXTURE(page_alloc) {
+	int ctl;
+	int fd;
+	int nth;
+	char saved[NR_SETTINGS + NR_PA_SETTINGS][32];
+	bool saved_ok[NR_SETTINGS + NR_PA_SETTINGS];
+	unsigned long long saved_max_msg;
+	bool have_max_msg;
+	bool marked;
+	unsigned long injected;
+	unsigned long calls;
+	char *buf;
+	char *out;
+	size_t size;
+};
+
+FIXTURE_VARIANT(page_alloc) {
+	size_t len;
+};
+
+FIXTURE_VARIANT_ADD(page_alloc, small) {
+	.len = SMALL,
+};
+
+FIXTURE_VARIANT_ADD(page_alloc, medium) {
+	.len = MEDIUM,
+};
+
+FIXTURE_VARIANT_ADD(page_alloc, kvmalloc_256k) {
+	.len = 256 << 10,
+};
+
+FIXTURE_VARIANT_ADD(page_alloc, kvmalloc_1m) {
+	.len = 1 << 20,
+};
+
+FIXTURE_VARIANT_ADD(page_alloc, vmalloc_5m) {
+	.len = PA_HUGE,
+};
+
+/* A line in the kernel log, for the runner's page-allocation filter. */
+static void kmsg_mark(const char *mark, const char *what)
+{
+	char line[160];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	int len;
+
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "%s %s\n", mark, what);
+	if (write(fd, line, len) != len)
+		perror("/dev/kmsg");
+	close(fd);
+}
+
+static const struct fi_setting *pa_setting(unsigned int i)
+{
+	return i < NR_SETTINGS ? &fi_settings[i] : &pa_settings[i - NR_SETTINGS];
+}
+
+FIXTURE_SETUP(page_alloc)
+{
+	size_t len = variant->len;
+	char path[256];
+	unsigned int i;
+
+	self->ctl = -1;
+	self->fd = -1;
+	self->nth = -1;
+	self->have_max_msg = false;
+	self->marked = false;
+	self->buf = MAP_FAILED;
+	self->out = MAP_FAILED;
+	memset(self->saved_ok, 0, sizeof(self->saved_ok));
+	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	if (self->nth < 0)
+		SKIP(return, "%s: %m (kernel without CONFIG_FAULT_INJECTION)",
+		     FAIL_NTH);
+	if (!path_exists(DEBUGFS "/fail_page_alloc"))
+		SKIP(return, "%s/fail_page_alloc absent (kernel without CONFIG_FAIL_PAGE_ALLOC)",
+		     DEBUGFS);
+	for (i = 0; i < NR_SETTINGS + NR_PA_SETTINGS; i++) {
+		const struct fi_setting *s = pa_setting(i);
+
+		snprintf(path, sizeof(path), DEBUGFS "/%s", s->attr);
+		if (!s->required && !path_exists(path))
+			continue;
+		ASSERT_LE(0, read_file_str(path, self->saved[i],
+					   sizeof(self->saved[i])))
+			TH_LOG("%s: %m", path);
+		self->saved_ok[i] = true;
+		ASSERT_EQ(0, write_file_str(path, s->value))
+			TH_LOG("%s = %s", path, s->value);
+	}
+	self->ctl = ctl_open();
+	ASSERT_LE(0, self->ctl) TH_LOG("%s: %m (ipcbox.ko not loaded?)",
+				       IPCBOX_CONTROL_PATH);
+	ASSERT_EQ(0, param_get("max_msg_size", &self->saved_max_msg));
+	self->have_max_msg = true;
+	if (self->saved_max_msg < len)
+		ASSERT_EQ(0, param_set("max_msg_size", len));
+	/* Touched now: no page fault, no page table inside a swept call. */
+	self->size = len + 64;
+	self->buf = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	self->out = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_NE(MAP_FAILED, self->out);
+	payload(self->buf, self->size, 7);
+	memset(self->out, 0, self->size);
+	self->fd = mb_anon(self->ctl, 4, len);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(-self->fd));
+	self->injected = 0;
+	self->calls = 0;
+}
+
+FIXTURE_TEARDOWN(page_alloc)
+{
+	char path[256];
+	unsigned int i;
+
+	if (self->calls)
+		printf("# faults: page_alloc len=%zu: injected=%lu calls=%lu\n",
+		       variant->len, self->injected, self->calls);
+	if (self->nth >= 0 && write(self->nth, "0", 1) < 0)
+		TH_LOG("cannot reset %s", FAIL_NTH);
+	if (self->marked)
+		kmsg_mark(PA_MARK_END, "(test ended)");
+	for (i = NR_SETTINGS + NR_PA_SETTINGS; i-- > 0;) {
+		if (!self->saved_ok[i])
+			continue;
+		snprintf(path, sizeof(path), DEBUGFS "/%s", pa_setting(i)->attr);
+		if (write_file_str(path, self->saved[i]))
+			TH_LOG("could not restore %s", path);
+	}
+	close_fd(&self->fd);
+	if (self->have_max_msg &&
+	    param_set("max_msg_size", self->saved_max_msg))
+		TH_LOG("could not restore max_msg_size");
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, self->size);
+	if (self->out != MAP_FAILED)
+		munmap(self->out, self->size);
+	close_fd(&self->ctl);
+	close_fd(&self->nth);
+}
+
+/* A SWEEP between the markers that let its allocation reports through. */
+#define PA_SWEEP(what, prepare, call, ok_body, fail_body) do {		\
+	kmsg_mark(PA_MARK_BEGIN, what);					\
+	self->marked = true;						\
+	SWEEP(what, prepare, call, ok_body, fail_body);			\
+	kmsg_mark(PA_MARK_END, what);					\
+	self->marked = false;						\
+} while (0)
+
+/* The one queued message is @len bytes of self->buf: take and check it. */
+static int pa_take(int fd, char *out, const char *want, size_t len)
+{
+	int ret = mb_recv(fd, out, len, IPCBOX_RECV_NONBLOCK, 0);
+
+	if (ret != (int)len)
+		return ret < 0 ? ret : -EBADMSG;
+	return memcmp(want, out, len) ? -EBADMSG : 0;
+}
+
+TEST_F_TIMEOUT(page_alloc, send_and_recv, 600)
+{
+	struct ipcbox_stat a, b;
+	struct ipcbox_send s;
+	struct ipcbox_recv r;
+	size_t len = variant->len;
+	uint64_t seq;
+	int ret;
+
+	PA_SWEEP("page_alloc SEND",
+		 { send_args(&s, self->buf, len, 0, 0, 1, 3);
+		   ASSERT_EQ(0, mb_stat(self->fd, &a)); },
+		 ret = sys_ioctl(self->fd, IPCBOX_IOC_SEND, &s),
+		 {
+			ASSERT_EQ(0, mb_stat(self->fd, &b));
+			EXPECT_EQ(a.depth + 1, b.depth);
+			EXPECT_EQ(a.sent + 1, b.sent);
+			EXPECT_EQ(0, pa_take(self->fd, self->out, self->buf,
+					     len));
+		 },
+		 {
+			ASSERT_EQ(0, mb_stat(self->fd, &b));
+			EXPECT_STAT_SAME(a, b);
+		 });
+
+	ASSERT_EQ(0, mb_send_full(self->fd, self->buf, len, 0, 0, 0, 5, &seq));
+	PA_SWEEP("page_alloc RECV",
+		 { recv_args(&r, self->out, len, IPCBOX_RECV_NONBLOCK, 0);
+		   memset(self->out, 0, 64);
+		   ASSERT_EQ(0, mb_stat(self->fd, &a)); },
+		 ret = sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r),
+		 {
+			EXPECT_EQ(len, ret);
+			EXPECT_EQ(seq, r.info.seq);
+			EXPECT_EQ(0, memcmp(self->buf, self->out, len));
+			ASSERT_EQ(0, mb_stat(self->fd, &b));
+			EXPECT_EQ(a.depth - 1, b.depth);
+			if (injected)
+				ASSERT_EQ(0, mb_send_full(self->fd, self->buf,
+							  len, 0, 0, 0, 5,
+							  &seq));
+		 },
+		 {
+			ASSERT_EQ(0, mb_stat(self->fd, &b));
+			EXPECT_STAT_SAME(a, b);
+		 });
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+/* A server answering each request with the request itself. */
+struct pa_server {
+	pthread_t thread;
+	int fd;
+	char *buf;
+	size_t size;
+	volatile int served;
+};
+
+static void *pa_server_fn(void *arg)
+{
+	struct pa_server *sv = arg;
+	struct ipcbox_msg_info info;
+	int len;
+
+	for (;;) {
+		len = mb_recv_full(sv->fd, sv->buf, sv->size, 0,
+				   IPCBOX_TIMEOUT_INFINITE, 0, 0, &info);
+		if (len < 0 || !info.token)
+			break;	/* a plain message says stop */
+		mb_reply(sv->fd, info.token, sv->buf, len);
+		__atomic_fetch_add(&sv->served, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(page_alloc, call, 600)
+{
+	struct ipcbox_stat a, b;
+	struct ipcbox_call c;
+	struct pa_server sv;
+	size_t len = variant->len;
+	int served, ret;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.fd = self->fd;
+	sv.size = len;
+	sv.buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, sv.buf);
+	ASSERT_EQ(0, pthread_create(&sv.thread, NULL, pa_server_fn, &sv));
+	PA_SWEEP("page_alloc CALL",
+		 { memset(&c, 0, sizeof(c));
+		   c.buf = (uintptr_t)self->buf;
+		   c.len = len;
+		   c.timeout_ns = CALL_NS;
+		   c.reply_buf = (uintptr_t)self->out;
+		   c.reply_size = len;
+		   memset(self->out, 0, 64);
+		   server_idle(self->fd);
+		   served = sv.served;
+		   ASSERT_EQ(0, mb_stat(self->fd, &a)); },
+		 ret = sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c),
+		 {
+			EXPECT_EQ(len, ret);
+			EXPECT_EQ(0, memcmp(self->buf, self->out, len));
+		 },
+		 {
+			server_idle(self->fd);
+			ASSERT_EQ(0, mb_stat(self->fd, &b));
+			/* the server's REPLY has faults of its own: not swept */
+			if (sv.served == served) {
+				EXPECT_STAT_SAME(a, b);
+			} else {
+				EXPECT_EQ(-EFAULT, ret);
+			}
+		 });
+	mb_send_str(self->fd, "stop");
+	pthread_join(sv.thread, NULL);
+	munmap(sv.buf, len);
 }
 
 /* Without fault injection there is nothing to run: say so once. */

@@ -988,6 +988,585 @@ TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
 }
 
 /*
+ * Sequence fuzzing: the same three processes of three threads, but every
+ * call well-formed, on two named mailboxes each process opens, closes and
+ * reopens, so that the CALL state machine is driven in random orders
+ * rather than rejected at the door: CALLs with short relative, ABSTIME
+ * or infinite timeouts, RECVs keeping the tokens they get, REPLY and
+ * REPLY_RECV with those tokens, on the fd that received them or another,
+ * with tokens of other processes and made-up ones, replies too long for
+ * the caller, SYNC sends, SHUTDOWN, create and unlink, SIGUSR1 at sibling
+ * threads with SA_RESTART switched on and off, and SIGSTOP/SIGCONT of a
+ * sibling process. Servers answer with the request itself: a CALL that
+ * returns anything else got somebody else's reply, and as many CALLs
+ * return a reply as REPLYs (and REPLY_RECVs) delivered one.
+ *
+ * Runs IPCBOX_FUZZ_SECONDS like the other case, with the same seed rules;
+ * prints "# fuzz: sequences seed=S ops=N calls=N replies=N ...".
+ */
+#define SEQ_NAMES	2
+#define SEQ_FDS		6
+#define SEQ_HELD	8
+
+struct seq_shared {
+	uint64_t seed;
+	int64_t deadline_ns;
+	pid_t pids[FUZZ_PROCS];
+	int stopper;			/* who may SIGSTOP a sibling now */
+	uint64_t tokens[FUZZ_TOKENS];	/* tokens seen, for foreign replies */
+	uint64_t ops[FUZZ_WORKERS];
+	uint64_t calls[FUZZ_WORKERS], call_ok[FUZZ_WORKERS];
+	uint64_t replies[FUZZ_WORKERS], reply_ok[FUZZ_WORKERS];
+	uint64_t shutdowns[FUZZ_WORKERS], stops[FUZZ_WORKERS];
+	uint64_t signals[FUZZ_WORKERS], reopens[FUZZ_WORKERS];
+	uint64_t wrong_reply[FUZZ_WORKERS];
+	uint64_t unexpected[FUZZ_WORKERS];
+	int last_unexpected[FUZZ_WORKERS];
+	int last_unexpected_op[FUZZ_WORKERS];
+	char names[SEQ_NAMES][IPCBOX_NAME_MAX];
+};
+
+/* A request: who asked, and what; the server sends it back. */
+struct seq_req {
+	pid_t tid;
+	uint32_t n;
+	uint64_t salt;
+};
+
+struct seq_held {
+	int fd;
+	uint64_t token;
+	struct seq_req req;
+};
+
+struct seq_proc {
+	struct seq_shared *sh;
+	int idx;
+	int ctl;
+	int fds[SEQ_FDS];
+	pthread_t threads[FUZZ_THREADS];
+	pthread_mutex_t lock;	/* held tokens */
+	struct seq_held held[SEQ_HELD];
+	int ready;
+	volatile int stop;
+};
+
+struct seq_worker {
+	struct seq_proc *p;
+	int id;
+	uint64_t rng;
+	uint32_t n;
+};
+
+enum seq_op {
+	SEQ_OPEN, SEQ_CLOSE, SEQ_UNLINK, SEQ_CALL, SEQ_RECV, SEQ_REPLY,
+	SEQ_REPLY_RECV, SEQ_SEND, SEQ_SHUTDOWN, SEQ_SIGNAL, SEQ_STOP,
+};
+
+static uint64_t seq_rnd(struct seq_worker *w)
+{
+	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t seq_below(struct seq_worker *w, uint32_t n)
+{
+	return (uint32_t)(seq_rnd(w) % n);
+}
+
+static void seq_sig(int sig)
+{
+}
+
+/* Whether SIGUSR1 restarts this process's calls now. */
+static volatile bool seq_restart;
+
+/* SIGUSR1 with or without SA_RESTART, for the whole process. */
+static void seq_handler(bool restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = seq_sig;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	seq_restart = restart;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+static void seq_account(struct seq_worker *w, enum seq_op op, int ret)
+{
+	struct seq_shared *sh = w->p->sh;
+
+	if (ret >= 0 || errno_known(-ret))
+		return;
+	__atomic_fetch_add(&sh->unexpected[w->id], 1, __ATOMIC_RELAXED);
+	sh->last_unexpected[w->id] = -ret;
+	sh->last_unexpected_op[w->id] = op;
+}
+
+static int seq_fd(struct seq_worker *w)
+{
+	return __atomic_load_n(&w->p->fds[seq_below(w, SEQ_FDS)],
+			       __ATOMIC_RELAXED);
+}
+
+static int64_t seq_timeout(struct seq_worker *w, uint32_t *flags,
+			   uint32_t abstime)
+{
+	switch (seq_below(w, 8)) {
+	case 0:
+		/* a signal or SHUTDOWN ends it, unless SA_RESTART restarts it */
+		if (!seq_restart)
+			return IPCBOX_TIMEOUT_INFINITE;
+		*flags |= abstime;
+		return now_ns() + (20 + seq_below(w, 80)) * NSEC_PER_MSEC;
+	case 1:
+	case 2:
+		*flags |= abstime;
+		return now_ns() + (1 + seq_below(w, 10)) * NSEC_PER_MSEC;
+	default:
+		return (1 + seq_below(w, 10)) * NSEC_PER_MSEC;
+	}
+}
+
+static void seq_open(struct seq_worker *w)
+{
+	struct seq_proc *p = w->p;
+	const char *name = p->sh->names[seq_below(w, SEQ_NAMES)];
+	char path[128];
+	int fd, old;
+
+	dev_path(path, sizeof(path), name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		static const uint32_t caps[] = { 0, 1, 4,
+						 IPCBOX_CAPACITY_UNBOUNDED };
+
+		fd = mb_create(p->ctl, name, caps[seq_below(w, 4)], 256, 0600,
+			       IPCBOX_CREATE_CLOEXEC);
+		seq_account(w, SEQ_OPEN, fd);
+	} else if (fd < 0) {
+		seq_account(w, SEQ_OPEN, -errno);
+	}
+	if (fd < 0)
+		return;
+	__atomic_fetch_add(&p->sh->reopens[w->id], 1, __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&p->fds[seq_below(w, SEQ_FDS)], fd,
+				  __ATOMIC_RELAXED);
+	if (old >= 0)
+		close(old);
+}
+
+static void seq_hold(struct seq_worker *w, int fd, uint64_t token,
+		     const struct seq_req *req)
+{
+	struct seq_proc *p = w->p;
+	struct seq_held *h;
+
+	if (!token)
+		return;
+	p->sh->tokens[seq_below(w, FUZZ_TOKENS)] = token;
+	pthread_mutex_lock(&p->lock);
+	h = &p->held[seq_below(w, SEQ_HELD)];
+	h->fd = fd;
+	h->token = token;
+	h->req = *req;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * A token to answer with: mostly one held here, on the fd it came to
+ * (true: *req is its request), else a wrong fd or somebody else's token.
+ */
+static bool seq_pick_token(struct seq_worker *w, int *fd, uint64_t *token,
+			   struct seq_req *req)
+{
+	struct seq_proc *p = w->p;
+	struct seq_held *h;
+
+	memset(req, 0, sizeof(*req));
+	pthread_mutex_lock(&p->lock);
+	h = &p->held[seq_below(w, SEQ_HELD)];
+	*fd = h->fd;
+	*token = h->token;
+	*req = h->req;
+	if (seq_below(w, 4))
+		h->token = 0;	/* used up, as far as this process knows */
+	pthread_mutex_unlock(&p->lock);
+	if (*fd < 0)
+		*fd = seq_fd(w);
+	switch (seq_below(w, 10)) {
+	case 0:
+		*fd = seq_fd(w);	/* the wrong fd, maybe */
+		break;
+	case 1:
+		*token = p->sh->tokens[seq_below(w, FUZZ_TOKENS)];
+		break;
+	case 2:
+		*token = seq_rnd(w) | 1;
+		break;
+	default:
+		return true;
+	}
+	if (*fd < 0 || !*token)
+		*fd = seq_fd(w);
+	return false;
+}
+
+/* The payload answering @req: itself if the token is its, else "nope". */
+static void seq_payload(bool own, const struct seq_req *req, const void **buf,
+			uint32_t *len)
+{
+	*buf = own ? (const void *)req : "nope";
+	*len = own ? sizeof(*req) : 4;
+}
+
+static void seq_call(struct seq_worker *w)
+{
+	struct seq_shared *sh = w->p->sh;
+	struct ipcbox_call c;
+	struct seq_req req, rep;
+	uint32_t flags = 0;
+	int ret;
+
+	req.tid = test_gettid();
+	req.n = ++w->n;
+	req.salt = seq_rnd(w);
+	memset(&rep, 0, sizeof(rep));
+	memset(&c, 0, sizeof(c));
+	c.timeout_ns = seq_timeout(w, &flags, IPCBOX_CALL_ABSTIME);
+	c.flags = flags;
+	c.buf = (uintptr_t)&req;
+	c.len = sizeof(req);
+	c.priority = seq_below(w, 3);
+	c.tag = seq_below(w, 3);
+	c.reply_buf = (uintptr_t)&rep;
+	c.reply_size = sizeof(rep);
+	__atomic_fetch_add(&sh->calls[w->id], 1, __ATOMIC_RELAXED);
+	ret = sys_ioctl(seq_fd(w), IPCBOX_IOC_CALL, &c);
+	seq_account(w, SEQ_CALL, ret);
+	if (ret < 0)
+		return;
+	__atomic_fetch_add(&sh->call_ok[w->id], 1, __ATOMIC_RELAXED);
+	/* its own request back, or "nope" for a token that was not held */
+	if (ret == 4 && !memcmp(&rep, "nope", 4))
+		return;
+	if (ret != sizeof(rep) || memcmp(&rep, &req, sizeof(req)))
+		__atomic_fetch_add(&sh->wrong_reply[w->id], 1,
+				   __ATOMIC_RELAXED);
+}
+
+static void seq_recv(struct seq_worker *w, bool reply_first)
+{
+	struct seq_shared *sh = w->p->sh;
+	struct ipcbox_reply_recv rr;
+	struct ipcbox_msg_info info;
+	struct seq_req req, held;
+	uint32_t flags = 0;
+	uint64_t token = 0;
+	const void *pbuf;
+	uint32_t plen;
+	bool own;
+	int fd, ret;
+	char big[sizeof(held) + 8];
+
+	memset(&req, 0, sizeof(req));
+	if (seq_below(w, 8) == 0)
+		flags |= IPCBOX_RECV_FILTER_TAG;
+	if (seq_below(w, 16) == 0)
+		flags |= IPCBOX_RECV_PEEK;
+	if (!reply_first) {
+		fd = seq_fd(w);
+		ret = mb_recv_full(fd, &req, sizeof(req), flags,
+				   seq_timeout(w, &flags, IPCBOX_RECV_ABSTIME),
+				   0, seq_below(w, 3), &info);
+		seq_account(w, SEQ_RECV, ret);
+	} else {
+		own = seq_pick_token(w, &fd, &token, &held);
+		seq_payload(own, &held, &pbuf, &plen);
+		memset(&rr, 0, sizeof(rr));
+		rr.reply.token = token;
+		rr.reply.buf = (uintptr_t)pbuf;
+		rr.reply.len = plen;
+		if (seq_below(w, 16) == 0) {
+			memset(big, 0, sizeof(big));
+			rr.reply.buf = (uintptr_t)big;
+			rr.reply.len = sizeof(big);
+		}
+		recv_args(&rr.recv, &req, sizeof(req), 0,
+			  seq_timeout(w, &rr.recv.flags, IPCBOX_RECV_ABSTIME));
+		rr.recv.flags |= flags & ~IPCBOX_RECV_PEEK;
+		rr.recv.filter_tag = seq_below(w, 3);
+		__atomic_fetch_add(&sh->replies[w->id], 1, __ATOMIC_RELAXED);
+		ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &rr);
+		seq_account(w, SEQ_REPLY_RECV, ret);
+		if (ret != -EBADF && ret != -ENOTTY && token) {
+			seq_account(w, SEQ_REPLY_RECV, rr.reply_error);
+			if (!rr.reply_error)
+				__atomic_fetch_add(&sh->reply_ok[w->id], 1,
+						   __ATOMIC_RELAXED);
+		}
+		info = rr.recv.info;
+	}
+	if (ret == sizeof(req))
+		seq_hold(w, fd, info.token, &req);
+}
+
+static void seq_reply(struct seq_worker *w)
+{
+	struct seq_shared *sh = w->p->sh;
+	struct seq_req req;
+	uint64_t token;
+	char big[sizeof(req) + 8];
+	const void *pbuf;
+	uint32_t plen;
+	bool own;
+	int fd, ret;
+
+	own = seq_pick_token(w, &fd, &token, &req);
+	seq_payload(own, &req, &pbuf, &plen);
+	__atomic_fetch_add(&sh->replies[w->id], 1, __ATOMIC_RELAXED);
+	if (seq_below(w, 16) == 0) {
+		memset(big, 0, sizeof(big));
+		ret = mb_reply(fd, token, big, sizeof(big));
+	} else {
+		ret = mb_reply(fd, token, pbuf, plen);
+	}
+	seq_account(w, SEQ_REPLY, ret);
+	if (!ret)
+		__atomic_fetch_add(&sh->reply_ok[w->id], 1, __ATOMIC_RELAXED);
+}
+
+static void seq_stop_sibling(struct seq_worker *w)
+{
+	struct seq_shared *sh = w->p->sh;
+	int me = w->p->idx, free = -1;
+	pid_t pid;
+
+	/* One stopper at a time, or two processes stop each other for good. */
+	if (!__atomic_compare_exchange_n(&sh->stopper, &free, me, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	pid = __atomic_load_n(&sh->pids[(me + 1 + seq_below(w, FUZZ_PROCS - 1)) %
+				       FUZZ_PROCS], __ATOMIC_ACQUIRE);
+	if (pid > 0) {
+		kill(pid, SIGSTOP);
+		usleep(seq_below(w, 3000));
+		kill(pid, SIGCONT);
+		__atomic_fetch_add(&sh->stops[w->id], 1, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&sh->stopper, -1, __ATOMIC_SEQ_CST);
+}
+
+static void seq_one(struct seq_worker *w)
+{
+	struct seq_proc *p = w->p;
+	uint32_t r = seq_below(w, 100);
+	int fd, ret;
+
+	if (r < 8) {
+		seq_open(w);
+	} else if (r < 11) {
+		fd = __atomic_exchange_n(&p->fds[seq_below(w, SEQ_FDS)], -1,
+					 __ATOMIC_RELAXED);
+		if (fd >= 0)
+			close(fd);
+	} else if (r < 12) {
+		ret = mb_unlink(p->ctl, p->sh->names[seq_below(w, SEQ_NAMES)]);
+		seq_account(w, SEQ_UNLINK, ret);
+	} else if (r < 36) {
+		seq_call(w);
+	} else if (r < 56) {
+		seq_recv(w, false);
+	} else if (r < 70) {
+		seq_reply(w);
+	} else if (r < 80) {
+		seq_recv(w, true);
+	} else if (r < 88) {
+		ret = mb_send(seq_fd(w), "x", 1,
+			      seq_below(w, 2) ? IPCBOX_SEND_SYNC : 0,
+			      seq_below(w, 4) * NSEC_PER_MSEC);
+		seq_account(w, SEQ_SEND, ret);
+	} else if (r < 89) {
+		if (seq_below(w, 4) == 0) {
+			ret = mb_shutdown(seq_fd(w));
+			seq_account(w, SEQ_SHUTDOWN, ret);
+			__atomic_fetch_add(&p->sh->shutdowns[w->id], 1,
+					   __ATOMIC_RELAXED);
+		}
+	} else if (r < 97) {
+		if (seq_below(w, 8) == 0)
+			seq_handler(seq_below(w, 2));
+		pthread_kill(p->threads[seq_below(w, FUZZ_THREADS)], SIGUSR1);
+		__atomic_fetch_add(&p->sh->signals[w->id], 1, __ATOMIC_RELAXED);
+	} else {
+		seq_stop_sibling(w);
+	}
+}
+
+static void *seq_worker_fn(void *arg)
+{
+	struct seq_worker *w = arg;
+
+	/* signals go to the siblings' threads: they must all be there */
+	while (!__atomic_load_n(&w->p->ready, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	while (!w->p->stop && now_ns() < w->p->sh->deadline_ns) {
+		seq_one(w);
+		__atomic_fetch_add(&w->p->sh->ops[w->id], 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int seq_process(struct seq_shared *sh, int idx)
+{
+	struct seq_worker ws[FUZZ_THREADS];
+	struct seq_proc p;
+	sigset_t set;
+	int i, t;
+
+	memset(&p, 0, sizeof(p));
+	p.sh = sh;
+	p.idx = idx;
+	p.ctl = ctl_open();
+	if (p.ctl < 0)
+		return 1;
+	pthread_mutex_init(&p.lock, NULL);
+	for (i = 0; i < SEQ_FDS; i++)
+		p.fds[i] = -1;
+	seq_handler(idx % 2);
+	signal(SIGPIPE, SIG_IGN);
+	for (t = 0; t < FUZZ_THREADS; t++) {
+		ws[t].p = &p;
+		ws[t].id = idx * FUZZ_THREADS + t;
+		ws[t].rng = sh->seed * 7919ULL + (uint64_t)ws[t].id;
+		ws[t].n = 0;
+		if (pthread_create(&p.threads[t], NULL, seq_worker_fn, &ws[t]))
+			return 1;
+	}
+	__atomic_store_n(&p.ready, 1, __ATOMIC_RELEASE);
+	/*
+	 * The workers take the signals; this thread interrupts one now and
+	 * then (waits without a timeout end in EINTR) and ends the run.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (t = 0; now_ns() < sh->deadline_ns; t++) {
+		sleep_ms(20);
+		pthread_kill(p.threads[t % FUZZ_THREADS], SIGUSR1);
+	}
+	p.stop = 1;
+	/* Without SA_RESTART every wait ends at the next signal. */
+	seq_handler(false);
+	for (t = 0; t < FUZZ_THREADS; t++) {
+		while (pthread_tryjoin_np(p.threads[t], NULL) == EBUSY) {
+			pthread_kill(p.threads[t], SIGUSR1);
+			sleep_ms(20);
+		}
+	}
+	for (i = 0; i < SEQ_FDS; i++)
+		if (p.fds[i] >= 0)
+			close(p.fds[i]);
+	close(p.ctl);
+	return 0;
+}
+
+TEST_F_TIMEOUT(fuzz, call_sequences_in_random_orders, FUZZ_MAX_SECONDS + 60)
+{
+	uint64_t ops = 0, calls = 0, call_ok = 0, replies = 0, reply_ok = 0;
+	uint64_t shutdowns = 0, stops = 0, sigs = 0, reopens = 0, wrong = 0;
+	uint64_t unexpected = 0;
+	struct seq_shared *sh;
+	pid_t pids[FUZZ_PROCS];
+	unsigned long secs;
+	char buf[64];
+	int i, fd, ret, status;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	secs = env_ulong("IPCBOX_FUZZ_SECONDS", 30);
+	if (secs > FUZZ_MAX_SECONDS)
+		secs = FUZZ_MAX_SECONDS;
+	sh->seed = env_ulong("IPCBOX_FUZZ_SEED", (unsigned long)time(NULL));
+	sh->deadline_ns = now_ns() + (int64_t)secs * NSEC_PER_SEC;
+	sh->stopper = -1;
+	for (i = 0; i < SEQ_NAMES; i++)
+		snprintf(sh->names[i], IPCBOX_NAME_MAX, "fzseq-%d-%d",
+			 getpid(), i);
+	printf("# fuzz: sequences seed=%llu seconds=%lu processes=%d threads=%d (IPCBOX_FUZZ_SEED=%llu reproduces the choices)\n",
+	       (unsigned long long)sh->seed, secs, FUZZ_PROCS, FUZZ_THREADS,
+	       (unsigned long long)sh->seed);
+	fflush(stdout);
+
+	for (i = 0; i < FUZZ_PROCS; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(seq_process(sh, i));
+		/* the siblings stop it only once it is known */
+		__atomic_store_n(&sh->pids[i], pids[i], __ATOMIC_RELEASE);
+	}
+	for (i = 0; i < FUZZ_PROCS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("fuzzing process %d ended with status %#x",
+			       i, status);
+	}
+	for (i = 0; i < FUZZ_WORKERS; i++) {
+		ops += sh->ops[i];
+		calls += sh->calls[i];
+		call_ok += sh->call_ok[i];
+		replies += sh->replies[i];
+		reply_ok += sh->reply_ok[i];
+		shutdowns += sh->shutdowns[i];
+		stops += sh->stops[i];
+		sigs += sh->signals[i];
+		reopens += sh->reopens[i];
+		wrong += sh->wrong_reply[i];
+		unexpected += sh->unexpected[i];
+		if (sh->unexpected[i])
+			TH_LOG("worker %d: %llu unknown errnos, last %d (%s) from op %d",
+			       i, (unsigned long long)sh->unexpected[i],
+			       sh->last_unexpected[i],
+			       strerror(sh->last_unexpected[i]),
+			       sh->last_unexpected_op[i]);
+	}
+	printf("# fuzz: sequences seed=%llu ops=%llu calls=%llu (replied %llu) replies=%llu (ok %llu) wrong_replies=%llu shutdowns=%llu signals=%llu stops=%llu opens=%llu unexpected=%llu\n",
+	       (unsigned long long)sh->seed, (unsigned long long)ops,
+	       (unsigned long long)calls, (unsigned long long)call_ok,
+	       (unsigned long long)replies, (unsigned long long)reply_ok,
+	       (unsigned long long)wrong, (unsigned long long)shutdowns,
+	       (unsigned long long)sigs, (unsigned long long)stops,
+	       (unsigned long long)reopens, (unsigned long long)unexpected);
+	fflush(stdout);
+	EXPECT_EQ(0, unexpected);
+	EXPECT_EQ(0, wrong) TH_LOG("CALLs returned another request's reply");
+	/* every reply a REPLY delivered is one a CALL returned, and back */
+	EXPECT_EQ(reply_ok, call_ok)
+		TH_LOG("%llu replies delivered, %llu returned by CALLs",
+		       (unsigned long long)reply_ok,
+		       (unsigned long long)call_ok);
+	EXPECT_LT(0, call_ok);
+
+	for (i = 0; i < SEQ_NAMES; i++)
+		mb_unlink(self->ctl, sh->names[i]);
+	munmap(sh, sizeof(*sh));
+	EXPECT_EQ(self->refcnt, module_refcnt());
+	fd = mb_create(self->ctl, "", 4, 0, 0, IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, mb_send_str(fd, "still alive"));
+	memset(buf, 0, sizeof(buf));
+	ret = mb_recv(fd, buf, sizeof(buf) - 1, 0, NSEC_PER_SEC);
+	EXPECT_EQ(11, ret);
+	close(fd);
+}
+
+/*
  * A PEEK copies a message outside the mailbox lock, holding a reference.
  * A blocked sender whose message it copies may give up meanwhile (timeout,
  * shutdown); its message must then outlive the copy. The PEEK's buffer is

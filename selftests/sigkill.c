@@ -20,6 +20,16 @@
 #define ROUNDS		10
 #define DEFAULT_SECS	8
 
+static uint32_t xorshift(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
 static int nr_mailboxes(int ctl)
 {
 	struct ipcbox_info info;
@@ -452,6 +462,381 @@ TEST_F_TIMEOUT(sigkill, killed_servers_reset_their_callers, 120)
 	EXPECT_EQ(ROUNDS, kills);
 	munmap(ready, sizeof(*ready));
 	EXPECT_EQ(0, mb_unlink(self->ctl, name));
+	expect_no_leftovers(_metadata, self);
+}
+
+/*
+ * CALL chaos: a surviving caller and a surviving server keep a stream of
+ * CALLs going on a named mailbox while victim servers and victim callers,
+ * each on its own open, are forked and killed at a chosen step. Victim
+ * servers die blocked before a receive, holding a request unanswered,
+ * between a REPLY and the next receive, or inside a REPLY_RECV; victim
+ * callers die with their request queued, held by a server, or answered.
+ * Every request carries its origin and a counter. At the end: no request
+ * was received twice, no REPLY to one returned 0 twice, the survivor's
+ * CALLs all ended with the reply to their own request or a documented
+ * error, each reply a REPLY returned 0 for reached the surviving caller,
+ * and once the mailbox is shut down and closed nothing is left: STAT
+ * counters at 0, the module's references and mailboxes as before.
+ */
+#define CK_ORIGINS	256	/* < CK_SURV: the surviving caller, else victims */
+#define CK_SURV		16	/* origins the surviving caller uses in turn */
+#define CK_PER		8192	/* most CALLs of one origin */
+#define CK_SLOTS	CK_ORIGINS
+
+enum ck_step {
+	CK_IDLE,
+	CK_SRV_RECV,		/* server: blocked before receiving */
+	CK_SRV_HOLDING,		/* server: holds a request unanswered */
+	CK_SRV_REPLIED,		/* server: between REPLY and the next receive */
+	CK_SRV_REPLY_RECV,	/* server: inside REPLY_RECV */
+	CK_CALLER_QUEUED,	/* caller: request not received yet */
+	CK_CALLER_HELD,		/* caller: request received, no reply yet */
+	CK_CALLER_ANSWERED,	/* caller: REPLY returned 0 */
+	CK_NR_STEPS,
+};
+
+static const char * const ck_step_names[CK_NR_STEPS] = {
+	"idle", "srv_before_recv", "srv_holding", "srv_after_reply",
+	"srv_in_reply_recv", "caller_queued", "caller_held",
+	"caller_answered",
+};
+
+static const char *ck_step_name(int step)
+{
+	return step > 0 && step < CK_NR_STEPS ? ck_step_names[step] : "?";
+}
+
+struct ck_req {
+	uint32_t origin;
+	uint32_t counter;
+	uint32_t check;
+};
+
+struct ck_call_shared {
+	char name[IPCBOX_NAME_MAX];
+	volatile int stop;
+	volatile int shutdown_started;
+	/* per victim slot: what it does now */
+	volatile int step[CK_SLOTS];
+	volatile uint32_t cur_origin[CK_SLOTS];
+	volatile uint32_t cur_counter[CK_SLOTS];
+	uint32_t issued[CK_ORIGINS];
+	uint8_t received[CK_ORIGINS][CK_PER];
+	uint8_t reply_tried[CK_ORIGINS][CK_PER];
+	uint8_t replied[CK_ORIGINS][CK_PER];
+	uint8_t result[CK_ORIGINS][CK_PER];	/* 1 reply, 2 error */
+	uint64_t ok, errors, bad_errno, wrong_reply, corrupt, srv_bad_errno;
+	uint64_t econnreset, etimedout;
+	int last_bad_errno, srv_last_bad_errno;
+};
+
+static uint32_t ck_check(uint32_t origin, uint32_t counter)
+{
+	return origin * 2654435761u ^ counter * 97u ^ 0x6b111ed;
+}
+
+static void ck_bump(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+/* A reply, or the reply half of a REPLY_RECV, to @q ended with @ret. */
+static void ck_replied(struct ck_call_shared *sh, const struct ck_req *q,
+		       int ret)
+{
+	if (ret == 0) {
+		__atomic_fetch_add(&sh->replied[q->origin][q->counter], 1,
+				   __ATOMIC_RELAXED);
+	} else if (ret != -ECANCELED && ret != -ENOENT && ret != -EMSGSIZE) {
+		ck_bump(&sh->srv_bad_errno);
+		sh->srv_last_bad_errno = -ret;
+	}
+}
+
+/*
+ * A server on its own open: receives requests and answers them by REPLY
+ * or REPLY_RECV. A victim (@slot >= 0) dawdles at each step so that the
+ * parent can kill it there; the survivor (@slot < 0) runs to EPIPE.
+ */
+static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
+{
+	struct ipcbox_reply_recv rr;
+	struct ipcbox_msg_info info;
+	struct ck_req q, held;
+	uint64_t token = 0;
+	char path[128];
+	int fd, n, ret;
+	bool victim = slot >= 0;
+
+	dev_path(path, sizeof(path), sh->name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	memset(&held, 0, sizeof(held));
+#define CK_STEP(s) do { if (victim) sh->step[slot] = (s); } while (0)
+	for (;;) {
+		if (token && xorshift(&seed) % 2) {
+			CK_STEP(CK_SRV_REPLY_RECV);
+			memset(&rr, 0, sizeof(rr));
+			rr.reply.token = token;
+			rr.reply.buf = (uintptr_t)&held;
+			rr.reply.len = sizeof(held);
+			sh->reply_tried[held.origin][held.counter] = 1;
+			recv_args(&rr.recv, &q, sizeof(q), 0,
+				  victim ? 50 * NSEC_PER_MSEC : -1);
+			n = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &rr);
+			ck_replied(sh, &held, rr.reply_error);
+			info = rr.recv.info;
+		} else {
+			if (token) {
+				sh->reply_tried[held.origin][held.counter] = 1;
+				ret = mb_reply(fd, token, &held, sizeof(held));
+				ck_replied(sh, &held, ret);
+				CK_STEP(CK_SRV_REPLIED);
+				if (victim)
+					usleep(200 + xorshift(&seed) % 800);
+			}
+			CK_STEP(CK_SRV_RECV);
+			n = mb_recv_full(fd, &q, sizeof(q), 0,
+					 victim ? 50 * NSEC_PER_MSEC : -1, 0, 0,
+					 &info);
+		}
+		token = 0;
+		if (n == -EPIPE)
+			break;
+		if (n == -ETIMEDOUT || n == -EINTR)
+			continue;
+		if (n < 0) {
+			ck_bump(&sh->srv_bad_errno);
+			sh->srv_last_bad_errno = -n;
+			break;
+		}
+		if (n != sizeof(q) || !info.token || q.origin >= CK_ORIGINS ||
+		    q.counter >= CK_PER ||
+		    q.check != ck_check(q.origin, q.counter)) {
+			ck_bump(&sh->corrupt);
+			continue;
+		}
+		__atomic_fetch_add(&sh->received[q.origin][q.counter], 1,
+				   __ATOMIC_RELAXED);
+		held = q;
+		token = info.token;
+		CK_STEP(CK_SRV_HOLDING);
+		/* the survivor dawdles too, so that its callers die held */
+		if (victim || xorshift(&seed) % 4 == 0)
+			usleep(200 + xorshift(&seed) % 1500);
+	}
+#undef CK_STEP
+	close(fd);
+	return 0;
+}
+
+/* A caller on its own open: CALLs until told to stop (or killed). */
+static int ck_caller(struct ck_call_shared *sh, int slot, uint32_t origin,
+		     uint32_t seed)
+{
+	struct ck_req q, rep;
+	char path[128];
+	uint32_t k;
+	int fd, ret;
+
+	dev_path(path, sizeof(path), sh->name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	for (k = 0; !sh->stop; k++) {
+		if (k == CK_PER) {
+			/* the survivor goes on with its next origin */
+			if (slot >= 0 || ++origin == CK_SURV)
+				break;
+			k = 0;
+		}
+		q.origin = origin;
+		q.counter = k;
+		q.check = ck_check(origin, k);
+		memset(&rep, 0, sizeof(rep));
+		if (slot >= 0) {
+			sh->cur_origin[slot] = origin;
+			sh->cur_counter[slot] = k;
+			sh->step[slot] = CK_CALLER_QUEUED;
+		}
+		__atomic_store_n(&sh->issued[origin], k + 1, __ATOMIC_RELEASE);
+		ret = mb_call(fd, &q, sizeof(q),
+			      slot >= 0 ? IPCBOX_TIMEOUT_INFINITE :
+			      NSEC_PER_SEC, 0, &rep, sizeof(rep), NULL);
+		if (ret >= 0) {
+			sh->result[origin][k] = 1;
+			ck_bump(&sh->ok);
+			if (ret != sizeof(rep) || memcmp(&rep, &q, sizeof(q)))
+				ck_bump(&sh->wrong_reply);
+			continue;
+		}
+		sh->result[origin][k] = 2;
+		ck_bump(&sh->errors);
+		if (ret == -ECONNRESET)
+			ck_bump(&sh->econnreset);
+		else if (ret == -ETIMEDOUT)
+			ck_bump(&sh->etimedout);
+		if (ret == -EPIPE && sh->shutdown_started)
+			break;
+		if (ret != -ECONNRESET && ret != -ETIMEDOUT && ret != -EINTR &&
+		    ret != -EPROTO && ret != -ENOBUFS) {
+			ck_bump(&sh->bad_errno);
+			sh->last_bad_errno = -ret;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* Has victim @slot reached @step (for callers: with its request so)? */
+static bool ck_at(struct ck_call_shared *sh, int slot, int step)
+{
+	uint32_t o, k;
+
+	if (step < CK_CALLER_QUEUED)
+		return sh->step[slot] == step;
+	if (sh->step[slot] != CK_CALLER_QUEUED)
+		return false;
+	o = sh->cur_origin[slot];
+	k = sh->cur_counter[slot];
+	switch (step) {
+	case CK_CALLER_QUEUED:
+		return !sh->received[o][k];
+	case CK_CALLER_HELD:
+		return sh->received[o][k] && !sh->reply_tried[o][k];
+	default:
+		return sh->replied[o][k];
+	}
+}
+
+TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
+{
+	unsigned long secs = env_ul("IPCBOX_SIGKILL_SECS", DEFAULT_SECS);
+	uint64_t dup = 0, twice = 0, unconfirmed = 0, dropped = 0, undecided = 0;
+	int kills[CK_NR_STEPS] = { 0 }, missed = 0, victims = 0, status, i;
+	uint32_t rnd = 777, origin = CK_SURV, o, k, surv = 0;
+	struct ck_call_shared *sh;
+	pid_t srv, caller, v;
+	struct ipcbox_stat st;
+	int64_t end, until;
+	char line[512];
+	size_t used;
+	int step, slot;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	test_name(sh->name, sizeof(sh->name), "callkill");
+	self->fd = mb_create(self->ctl, sh->name, 4, 64, 0600,
+			     IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+
+	srv = fork();
+	ASSERT_GE(srv, 0);
+	if (srv == 0)
+		_exit(ck_server(sh, -1, 99));
+	caller = fork();
+	ASSERT_GE(caller, 0);
+	if (caller == 0)
+		_exit(ck_caller(sh, -1, 0, 98));
+
+	end = now_ns() + (int64_t)secs * NSEC_PER_SEC;
+	for (slot = 0; now_ns() < end && origin < CK_ORIGINS; slot++) {
+		slot %= CK_SLOTS;
+		step = 1 + victims % (CK_NR_STEPS - 1);	/* each in turn */
+		sh->step[slot] = CK_IDLE;
+		v = fork();
+		ASSERT_GE(v, 0);
+		if (v == 0) {
+			if (step < CK_CALLER_QUEUED)
+				_exit(ck_server(sh, slot, rnd));
+			_exit(ck_caller(sh, slot, origin, rnd));
+		}
+		if (step >= CK_CALLER_QUEUED)
+			origin++;
+		victims++;
+		until = now_ns() + 500 * NSEC_PER_MSEC;
+		while (!ck_at(sh, slot, step) && now_ns() < until)
+			usleep(50);
+		if (ck_at(sh, slot, step)) {
+			usleep(xorshift(&rnd) % 300);
+			kills[step]++;
+		} else {
+			missed++;
+		}
+		kill(v, SIGKILL);
+		ASSERT_EQ(v, waitpid(v, &status, 0));
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("victim for %s ended with status %#x",
+			       ck_step_name(step), status);
+	}
+	sh->stop = 1;
+	EXPECT_EQ(0, wait_child(caller));
+	sh->shutdown_started = 1;
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	EXPECT_EQ(0, wait_child(srv));
+
+	for (o = 0; o < origin; o++) {
+		for (k = 0; k < sh->issued[o] && k < CK_PER; k++) {
+			if (sh->received[o][k] > 1)
+				dup += sh->received[o][k] - 1;
+			if (sh->replied[o][k] > 1)
+				twice += sh->replied[o][k] - 1;
+			if (o >= CK_SURV)
+				continue;
+			surv++;
+			/* the survivor: its replies are its own, all of them */
+			if (sh->result[o][k] == 1 && !sh->reply_tried[o][k])
+				unconfirmed++;
+			if (sh->replied[o][k] && sh->result[o][k] != 1)
+				dropped++;
+			if (!sh->result[o][k])
+				undecided++;
+		}
+	}
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	used = 0;
+	for (i = 1; i < CK_NR_STEPS; i++)
+		used += snprintf(line + used, sizeof(line) - used, " %s=%d",
+				 ck_step_name(i), kills[i]);
+	ksft_print_msg("sigkill: CALL chaos victims=%d kills:%s missed=%d survivor calls=%u ok=%llu errors=%llu (econnreset %llu etimedout %llu) bad_errno=%llu wrong_reply=%llu dup=%llu replied_twice=%llu dropped=%llu unconfirmed=%llu corrupt=%llu srv_bad_errno=%llu depth=%u waiting=%u/%u\n",
+		       victims, line, missed, surv,
+		       (unsigned long long)sh->ok,
+		       (unsigned long long)sh->errors,
+		       (unsigned long long)sh->econnreset,
+		       (unsigned long long)sh->etimedout,
+		       (unsigned long long)sh->bad_errno,
+		       (unsigned long long)sh->wrong_reply,
+		       (unsigned long long)dup, (unsigned long long)twice,
+		       (unsigned long long)dropped,
+		       (unsigned long long)unconfirmed,
+		       (unsigned long long)sh->corrupt,
+		       (unsigned long long)sh->srv_bad_errno, st.depth,
+		       st.waiting_senders, st.waiting_receivers);
+	EXPECT_LT(0, sh->ok);
+	for (i = 1; i < CK_NR_STEPS; i++)
+		EXPECT_LT(0, kills[i]) TH_LOG("no kill at %s", ck_step_name(i));
+	EXPECT_EQ(0, sh->bad_errno) TH_LOG("a CALL failed with %s",
+					   strerror(sh->last_bad_errno));
+	EXPECT_EQ(0, sh->srv_bad_errno) TH_LOG("a server call failed with %s",
+					       strerror(sh->srv_last_bad_errno));
+	EXPECT_EQ(0, sh->wrong_reply);
+	EXPECT_EQ(0, sh->corrupt);
+	EXPECT_EQ(0, dup) TH_LOG("requests received twice");
+	EXPECT_EQ(0, twice) TH_LOG("requests answered twice");
+	EXPECT_EQ(0, dropped) TH_LOG("replies the surviving caller never got");
+	EXPECT_EQ(0, unconfirmed) TH_LOG("replies nobody sent");
+	EXPECT_EQ(0, undecided);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.bytes);
+	EXPECT_EQ(0, st.cached);
+	EXPECT_EQ(0, st.waiting_senders);
+	EXPECT_EQ(0, st.waiting_receivers);
+	EXPECT_GE(st.sent, st.received);
+	EXPECT_EQ(0, mb_unlink(self->ctl, sh->name));
+	munmap(sh, sizeof(*sh));
 	expect_no_leftovers(_metadata, self);
 }
 

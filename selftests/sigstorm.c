@@ -109,25 +109,31 @@ static bool msg_ok(const struct ss_msg *m)
 	return !memcmp(&ref, m, sizeof(ref));
 }
 
-/* A timer that signals this thread every st->us microseconds. */
-static int thread_timer(struct ss_state *st, timer_t *t, long phase_us)
+/* A timer that sends @sig to this thread every @us microseconds. */
+static int storm_timer(int sig, long us, timer_t *t, long phase_us)
 {
 	struct sigevent sev;
 	struct itimerspec its;
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = st->sig;
+	sev.sigev_signo = sig;
 	sev.sigev_notify_thread_id = test_gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, t))
 		return -errno;
-	its.it_interval.tv_sec = st->us / 1000000;
-	its.it_interval.tv_nsec = (st->us % 1000000) * 1000;
+	its.it_interval.tv_sec = us / 1000000;
+	its.it_interval.tv_nsec = (us % 1000000) * 1000;
 	its.it_value.tv_sec = 0;
-	its.it_value.tv_nsec = 1000 + (phase_us % st->us) * 1000;
+	its.it_value.tv_nsec = 1000 + (phase_us % us) * 1000;
 	if (timer_settime(*t, 0, &its, NULL))
 		return -errno;
 	return 0;
+}
+
+/* A timer that signals this thread every st->us microseconds. */
+static int thread_timer(struct ss_state *st, timer_t *t, long phase_us)
+{
+	return storm_timer(st->sig, st->us, t, phase_us);
 }
 
 /* How long a call may wait, and whether a signal may restart it. */
@@ -429,6 +435,611 @@ TEST_F_TIMEOUT(sigstorm, interrupted_calls_have_no_effect, 180)
 	EXPECT_EQ(0, stat.depth);
 	EXPECT_EQ(0, stat.waiting_senders);
 	EXPECT_EQ(0, stat.waiting_receivers);
+}
+
+/*
+ * CALL storms: caller processes keep making CALLs, server processes keep
+ * answering them with REPLY or REPLY_RECV, while per-thread timers fire
+ * SIGUSR1 at every thread (with or without SA_RESTART) and the parent
+ * stops and continues whole caller or server processes (SIGSTOP and
+ * SIGCONT restart interrupted calls without a handler running). Near the
+ * end, at a random moment, the parent shuts the mailbox down.
+ *
+ * Each request carries its caller and a counter (its id) and a checksum;
+ * the server answers with the id. At the end: no id was received twice (a
+ * request withdrawn and restarted is never also delivered, one received is
+ * never sent again), every CALL that returned a length got the reply to
+ * its own id and that reply is one whose REPLY returned 0, every reply
+ * whose REPLY returned 0 reached its caller, CALLs failed only with the
+ * documented errors, REPLY and REPLY_RECV only with ENOENT (a request the
+ * shutdown ended), ECANCELED or EMSGSIZE, and everybody was done in time.
+ */
+#define CS_PROCS	2	/* caller processes, and as many servers */
+#define CS_THREADS	2	/* threads in each */
+#define CS_CALLERS	(CS_PROCS * CS_THREADS)
+#define CS_MAX		65536	/* most calls one caller makes */
+#define CS_WAIT_SECS	20	/* after SHUTDOWN everybody is gone by then */
+
+struct cs_req {
+	uint32_t caller;
+	uint32_t counter;
+	uint32_t check;
+	uint8_t fill[36];
+};
+
+struct cs_reply {
+	uint32_t caller;
+	uint32_t counter;
+	uint32_t check;
+};
+
+enum cs_res { CS_NONE, CS_OK, CS_FAILED };
+
+struct cs_shared {
+	char name[IPCBOX_NAME_MAX];
+	bool restart;
+	bool timers;
+	long us;
+	volatile int stop;		/* callers: make no new CALL */
+	volatile int shutdown_started;
+	uint64_t signals;
+	uint32_t issued[CS_CALLERS];
+	/* per request id */
+	uint8_t received[CS_CALLERS][CS_MAX];	/* times a server got it */
+	uint8_t replied[CS_CALLERS][CS_MAX];	/* REPLY returned 0 */
+	uint8_t reply_err[CS_CALLERS][CS_MAX];	/* else its errno */
+	uint8_t result[CS_CALLERS][CS_MAX];	/* enum cs_res of the CALL */
+	uint8_t call_err[CS_CALLERS][CS_MAX];	/* its errno */
+	uint8_t restartable[CS_CALLERS][CS_MAX];
+	/* caller side */
+	uint64_t calls, ok, eintr, etimedout, epipe, other_documented;
+	uint64_t wrong_reply, epipe_early, bad_errno;
+	int last_bad_errno;
+	/* server side */
+	uint64_t srv_received, srv_replied, srv_ecanceled, srv_enoent;
+	uint64_t srv_emsgsize, srv_enoent_early, srv_bad_errno, srv_corrupt;
+	uint64_t srv_phantom, srv_recv_eintr, srv_restart_violation;
+	int srv_last_bad_errno;
+	uint64_t stops;
+};
+
+static struct cs_shared *cs_sh;
+
+static void cs_on_signal(int sig)
+{
+	(void)sig;
+	if (cs_sh)
+		__atomic_fetch_add(&cs_sh->signals, 1, __ATOMIC_RELAXED);
+}
+
+static uint32_t cs_check(uint32_t caller, uint32_t counter)
+{
+	return (caller + 1) * 2654435761u ^ counter * 40503u ^ 0xca11ca11;
+}
+
+/* The errors a CALL may end with (fixed ABI), besides success. */
+static bool cs_call_errno_documented(int e)
+{
+	switch (e) {
+	case EINTR: case ETIMEDOUT: case EPIPE: case ECONNRESET:
+	case EPROTO: case ENOBUFS:
+		return true;
+	}
+	return false;
+}
+
+/* How long a CALL or receive may wait, and whether SA_RESTART restarts it. */
+static int64_t cs_timeout(uint32_t *rnd, uint32_t *flags, bool *restartable,
+			  uint32_t abstime_flag)
+{
+	switch (xorshift(rnd) % 3) {
+	case 0:
+		*restartable = true;
+		return IPCBOX_TIMEOUT_INFINITE;
+	case 1:
+		*restartable = false;
+		return (2 + xorshift(rnd) % 30) * NSEC_PER_MSEC;
+	default:
+		*restartable = true;
+		*flags |= abstime_flag;
+		return now_ns() + (2 + xorshift(rnd) % 30) * NSEC_PER_MSEC;
+	}
+}
+
+struct cs_thread {
+	pthread_t thread;
+	int fd;
+	uint32_t id;
+};
+
+static void *cs_caller(void *arg)
+{
+	struct cs_thread *ct = arg;
+	struct cs_shared *sh = cs_sh;
+	uint32_t rnd = 0x5eed + ct->id * 7919, k, flags, i;
+	struct ipcbox_call c;
+	struct cs_reply rep;
+	struct cs_req req;
+	bool restartable;
+	timer_t t;
+	int ret, e;
+
+	if (sh->timers && storm_timer(SIGUSR1, sh->us, &t, ct->id * 250))
+		return NULL;
+	for (k = 0; k < CS_MAX && !sh->stop; k++) {
+		req.caller = ct->id;
+		req.counter = k;
+		req.check = cs_check(ct->id, k);
+		for (i = 0; i < sizeof(req.fill); i++)
+			req.fill[i] = (uint8_t)(k + i);
+		memset(&rep, 0, sizeof(rep));
+		memset(&c, 0, sizeof(c));
+		flags = 0;
+		c.timeout_ns = cs_timeout(&rnd, &flags, &restartable,
+					  IPCBOX_CALL_ABSTIME);
+		c.flags = flags;
+		c.buf = (uintptr_t)&req;
+		c.len = sizeof(req);
+		c.tag = ct->id;
+		c.priority = xorshift(&rnd) % 2;
+		c.reply_buf = (uintptr_t)&rep;
+		c.reply_size = sizeof(rep);
+		sh->restartable[ct->id][k] = restartable;
+		__atomic_store_n(&sh->issued[ct->id], k + 1, __ATOMIC_RELEASE);
+		ret = sys_ioctl(ct->fd, IPCBOX_IOC_CALL, &c);
+		__atomic_fetch_add(&sh->calls, 1, __ATOMIC_RELAXED);
+		if (ret >= 0) {
+			sh->result[ct->id][k] = CS_OK;
+			__atomic_fetch_add(&sh->ok, 1, __ATOMIC_RELAXED);
+			if (ret != sizeof(rep) || rep.caller != ct->id ||
+			    rep.counter != k || rep.check != cs_check(ct->id, k))
+				__atomic_fetch_add(&sh->wrong_reply, 1,
+						   __ATOMIC_RELAXED);
+			continue;
+		}
+		e = -ret;
+		sh->result[ct->id][k] = CS_FAILED;
+		sh->call_err[ct->id][k] = e < 256 ? e : 255;
+		if (e == EINTR)
+			__atomic_fetch_add(&sh->eintr, 1, __ATOMIC_RELAXED);
+		else if (e == ETIMEDOUT)
+			__atomic_fetch_add(&sh->etimedout, 1, __ATOMIC_RELAXED);
+		else if (e == EPIPE)
+			__atomic_fetch_add(&sh->epipe, 1, __ATOMIC_RELAXED);
+		else if (cs_call_errno_documented(e))
+			__atomic_fetch_add(&sh->other_documented, 1,
+					   __ATOMIC_RELAXED);
+		if (!cs_call_errno_documented(e)) {
+			__atomic_fetch_add(&sh->bad_errno, 1, __ATOMIC_RELAXED);
+			sh->last_bad_errno = e;
+		}
+		if (e == EPIPE) {
+			if (!__atomic_load_n(&sh->shutdown_started,
+					     __ATOMIC_ACQUIRE))
+				__atomic_fetch_add(&sh->epipe_early, 1,
+						   __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	if (sh->timers)
+		timer_delete(t);
+	return NULL;
+}
+
+/* A REPLY or the reply half of a REPLY_RECV to request @id ended with @ret. */
+static void cs_replied(struct cs_shared *sh, const struct cs_req *id, int ret)
+{
+	int e = -ret;
+
+	if (ret == 0) {
+		sh->replied[id->caller][id->counter] = 1;
+		__atomic_fetch_add(&sh->srv_replied, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	sh->reply_err[id->caller][id->counter] = e < 256 ? e : 255;
+	if (e == ECANCELED) {
+		__atomic_fetch_add(&sh->srv_ecanceled, 1, __ATOMIC_RELAXED);
+	} else if (e == ENOENT) {
+		/* the request was just received here and not answered yet */
+		__atomic_fetch_add(&sh->srv_enoent, 1, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&sh->shutdown_started, __ATOMIC_ACQUIRE))
+			__atomic_fetch_add(&sh->srv_enoent_early, 1,
+					   __ATOMIC_RELAXED);
+	} else if (e == EMSGSIZE) {
+		__atomic_fetch_add(&sh->srv_emsgsize, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&sh->srv_bad_errno, 1, __ATOMIC_RELAXED);
+		sh->srv_last_bad_errno = e;
+	}
+}
+
+static void cs_make_reply(struct cs_reply *rep, const struct cs_req *req)
+{
+	rep->caller = req->caller;
+	rep->counter = req->counter;
+	rep->check = req->check;
+}
+
+static void *cs_server(void *arg)
+{
+	struct cs_thread *ct = arg;
+	struct cs_shared *sh = cs_sh;
+	uint32_t rnd = 0xbeef + ct->id * 104729, flags;
+	struct ipcbox_reply_recv rr;
+	struct ipcbox_msg_info info;
+	struct cs_req req, held;
+	struct cs_reply rep;
+	char big[sizeof(rep) + 8];
+	uint64_t token = 0;
+	bool restartable, use_rr;
+	int64_t to;
+	timer_t t;
+	int n, ret;
+
+	memset(big, 0, sizeof(big));
+	memset(&held, 0, sizeof(held));
+	if (sh->timers &&
+	    storm_timer(SIGUSR1, sh->us, &t, 125 + ct->id * 250))
+		return NULL;
+	for (;;) {
+		/* Now and then a reply too long for the caller first. */
+		if (token && xorshift(&rnd) % 32 == 0) {
+			ret = mb_reply(ct->fd, token, big, sizeof(big));
+			if (ret != -EMSGSIZE) {
+				cs_replied(sh, &held, ret);
+				token = 0;
+			} else {
+				__atomic_fetch_add(&sh->srv_emsgsize, 1,
+						   __ATOMIC_RELAXED);
+			}
+		}
+		/* Now and then answer late, so callers give up meanwhile. */
+		if (token && xorshift(&rnd) % 8 == 0)
+			sleep_ms(xorshift(&rnd) % 4);
+		use_rr = token && xorshift(&rnd) % 2;
+		if (token && !use_rr) {
+			cs_make_reply(&rep, &held);
+			cs_replied(sh, &held,
+				   mb_reply(ct->fd, token, &rep, sizeof(rep)));
+			token = 0;
+		}
+		flags = 0;
+		to = cs_timeout(&rnd, &flags, &restartable,
+				IPCBOX_RECV_ABSTIME);
+		memset(&req, 0, sizeof(req));
+		if (use_rr) {
+			cs_make_reply(&rep, &held);
+			memset(&rr, 0, sizeof(rr));
+			rr.reply.token = token;
+			rr.reply.buf = (uintptr_t)&rep;
+			rr.reply.len = sizeof(rep);
+			recv_args(&rr.recv, &req, sizeof(req), flags, to);
+			n = sys_ioctl(ct->fd, IPCBOX_IOC_REPLY_RECV, &rr);
+			cs_replied(sh, &held, rr.reply_error);
+			info = rr.recv.info;
+			token = 0;
+		} else {
+			n = mb_recv_full(ct->fd, &req, sizeof(req), flags, to,
+					 0, 0, &info);
+		}
+		if (n == -EPIPE)
+			break;
+		if (n == -EINTR) {
+			__atomic_fetch_add(&sh->srv_recv_eintr, 1,
+					   __ATOMIC_RELAXED);
+			if (sh->restart && restartable)
+				__atomic_fetch_add(&sh->srv_restart_violation,
+						   1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n < 0) {
+			__atomic_fetch_add(&sh->srv_bad_errno, 1,
+					   __ATOMIC_RELAXED);
+			sh->srv_last_bad_errno = -n;
+			break;
+		}
+		if (n != sizeof(req) || !info.token ||
+		    req.check != cs_check(req.caller, req.counter) ||
+		    req.caller >= CS_CALLERS) {
+			__atomic_fetch_add(&sh->srv_corrupt, 1,
+					   __ATOMIC_RELAXED);
+			continue;
+		}
+		if (req.counter >= __atomic_load_n(&sh->issued[req.caller],
+						   __ATOMIC_ACQUIRE)) {
+			__atomic_fetch_add(&sh->srv_phantom, 1,
+					   __ATOMIC_RELAXED);
+			continue;
+		}
+		__atomic_fetch_add(&sh->received[req.caller][req.counter], 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->srv_received, 1, __ATOMIC_RELAXED);
+		held = req;
+		token = info.token;
+	}
+	if (token) {	/* after the shutdown: ENOENT, or ECANCELED */
+		cs_make_reply(&rep, &held);
+		cs_replied(sh, &held, mb_reply(ct->fd, token, &rep, sizeof(rep)));
+	}
+	if (sh->timers)
+		timer_delete(t);
+	return NULL;
+}
+
+/* A caller or server process: CS_THREADS threads, each on its own open. */
+static int cs_process(bool server, int idx)
+{
+	struct cs_thread ts[CS_THREADS];
+	char path[128];
+	sigset_t set;
+	int i;
+
+	dev_path(path, sizeof(path), cs_sh->name);
+	for (i = 0; i < CS_THREADS; i++) {
+		ts[i].id = idx * CS_THREADS + i;
+		ts[i].fd = open(path, O_RDWR | O_CLOEXEC);
+		if (ts[i].fd < 0)
+			return 1;
+		if (pthread_create(&ts[i].thread, NULL,
+				   server ? cs_server : cs_caller, &ts[i]))
+			return 1;
+	}
+	/* the timers' signals land in the workers' blocked calls */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < CS_THREADS; i++) {
+		pthread_join(ts[i].thread, NULL);
+		close(ts[i].fd);
+	}
+	return 0;
+}
+
+/* Reap @pid by @deadline; false if it was still running then. */
+static bool cs_reap(pid_t pid, int64_t deadline, int *status)
+{
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ns() > deadline)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
+FIXTURE(callstorm) {
+	int ctl;
+	int fd;
+	char name[IPCBOX_NAME_MAX];
+	struct cs_shared *sh;
+};
+
+FIXTURE_VARIANT(callstorm) {
+	uint32_t capacity;
+	bool restart;
+	bool timers;
+	bool stop_callers;
+	bool stop_servers;
+};
+
+FIXTURE_VARIANT_ADD(callstorm, bounded_timer_create_no_restart) {
+	.capacity = 2, .restart = false, .timers = true,
+};
+
+FIXTURE_VARIANT_ADD(callstorm, bounded_timer_create_sa_restart) {
+	.capacity = 2, .restart = true, .timers = true,
+};
+
+FIXTURE_VARIANT_ADD(callstorm, rendezvous_timer_create_sa_restart) {
+	.capacity = 0, .restart = true, .timers = true,
+};
+
+FIXTURE_VARIANT_ADD(callstorm, bounded_stop_callers_timer_no_restart) {
+	.capacity = 2, .restart = false, .timers = true, .stop_callers = true,
+};
+
+FIXTURE_VARIANT_ADD(callstorm, bounded_stop_servers_timer_sa_restart) {
+	.capacity = 2, .restart = true, .timers = true, .stop_servers = true,
+};
+
+FIXTURE_VARIANT_ADD(callstorm, unbounded_stop_callers_and_servers) {
+	.capacity = IPCBOX_CAPACITY_UNBOUNDED, .stop_callers = true,
+	.stop_servers = true,
+};
+
+FIXTURE_SETUP(callstorm)
+{
+	self->fd = -1;
+	self->sh = MAP_FAILED;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sh);
+	test_name(self->name, sizeof(self->name), "callstorm");
+	self->fd = mb_create(self->ctl, self->name, variant->capacity, 64,
+			     0600, IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(callstorm)
+{
+	close_fd(&self->fd);
+	if (self->ctl >= 0 && self->name[0])
+		mb_unlink(self->ctl, self->name);
+	if (self->sh != MAP_FAILED)
+		munmap(self->sh, sizeof(*self->sh));
+	cs_sh = NULL;
+	close_fd(&self->ctl);
+}
+
+TEST_F_TIMEOUT(callstorm, calls_are_delivered_once_and_answered_right, 240)
+{
+	unsigned long secs = env_ul("IPCBOX_SIGSTORM_SECS", DEFAULT_SECS);
+	struct sigaction sa = { .sa_handler = cs_on_signal };
+	uint64_t dup = 0, dropped = 0, unconfirmed = 0, restart_violation = 0;
+	uint64_t issued = 0, undecided = 0;
+	pid_t callers[CS_PROCS], servers[CS_PROCS], *victim;
+	struct cs_shared *sh = self->sh;
+	int64_t t0 = now_ns(), end, shut_at, deadline;
+	bool hung = false, stopped = false;
+	struct ipcbox_stat st;
+	uint32_t rnd = 4242, c, k;
+	int i, status, bad_exit = 0;
+
+	cs_sh = sh;
+	copy_name(sh->name, self->name);
+	sh->restart = variant->restart;
+	sh->timers = variant->timers;
+	sh->us = env_ul("IPCBOX_SIGSTORM_US", DEFAULT_US);
+	sa.sa_flags = variant->restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	for (i = 0; i < CS_PROCS; i++) {
+		servers[i] = fork();
+		ASSERT_GE(servers[i], 0);
+		if (servers[i] == 0)
+			_exit(cs_process(true, i));
+	}
+	for (i = 0; i < CS_PROCS; i++) {
+		callers[i] = fork();
+		ASSERT_GE(callers[i], 0);
+		if (callers[i] == 0)
+			_exit(cs_process(false, i));
+	}
+
+	/* SIGSTOP and SIGCONT storms; the shutdown near the end. */
+	end = t0 + (int64_t)secs * NSEC_PER_SEC;
+	shut_at = end - (int64_t)(xorshift(&rnd) % 800) * NSEC_PER_MSEC;
+	while (now_ns() < shut_at) {
+		if (!variant->stop_callers && !variant->stop_servers) {
+			sleep_ms(10);
+			continue;
+		}
+		if (variant->stop_callers && variant->stop_servers)
+			victim = xorshift(&rnd) % 2 ? callers : servers;
+		else
+			victim = variant->stop_callers ? callers : servers;
+		victim += xorshift(&rnd) % CS_PROCS;
+		kill(*victim, SIGSTOP);
+		sh->stops++;
+		stopped = true;
+		sleep_ms(xorshift(&rnd) % 4);
+		kill(*victim, SIGCONT);
+		sleep_ms(1 + xorshift(&rnd) % 8);
+	}
+	__atomic_store_n(&sh->shutdown_started, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, mb_shutdown(self->fd));
+	/* the storms go on a little while everybody winds down */
+	sh->stop = 1;
+	for (i = 0; i < 20 && stopped; i++) {
+		victim = (i % 2 ? callers : servers) + (i / 2) % CS_PROCS;
+		kill(*victim, SIGSTOP);
+		sleep_ms(1);
+		kill(*victim, SIGCONT);
+	}
+	deadline = now_ns() + CS_WAIT_SECS * NSEC_PER_SEC;
+	for (i = 0; i < 2 * CS_PROCS; i++) {
+		pid_t pid = i < CS_PROCS ? callers[i] : servers[i - CS_PROCS];
+
+		kill(pid, SIGCONT);
+		if (!cs_reap(pid, deadline, &status)) {
+			hung = true;
+			TH_LOG("%s process %d still running %ds after SHUTDOWN",
+			       i < CS_PROCS ? "caller" : "server", pid,
+			       CS_WAIT_SECS);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad_exit++;
+	}
+
+	for (c = 0; c < CS_CALLERS; c++) {
+		issued += sh->issued[c];
+		for (k = 0; k < sh->issued[c]; k++) {
+			if (sh->received[c][k] > 1)
+				dup += sh->received[c][k] - 1;
+			/* REPLY returned 0: the caller has that reply */
+			if (sh->replied[c][k] && sh->result[c][k] != CS_OK)
+				dropped++;
+			/* and a CALL that returned a length had one */
+			if (sh->result[c][k] == CS_OK && !sh->replied[c][k])
+				unconfirmed++;
+			if (sh->result[c][k] == CS_NONE)
+				undecided++;
+			/* SA_RESTART: EINTR only once the request was received */
+			if (variant->restart && sh->restartable[c][k] &&
+			    sh->result[c][k] == CS_FAILED &&
+			    sh->call_err[c][k] == EINTR && !sh->received[c][k])
+				restart_violation++;
+		}
+	}
+	ksft_print_msg("sigstorm: call cap=%u %s%s%s%s signals=%llu stops=%llu calls=%llu ok=%llu eintr=%llu etimedout=%llu epipe=%llu other=%llu bad_errno=%llu wrong_reply=%llu received=%llu dup=%llu dropped_replies=%llu unconfirmed=%llu srv_replied=%llu ecanceled=%llu enoent=%llu (before shutdown %llu) emsgsize=%llu srv_bad_errno=%llu corrupt=%llu phantom=%llu restart_violations=%llu hung=%d secs=%.1f\n",
+		       variant->capacity,
+		       variant->timers ? "timer_create " : "",
+		       variant->restart ? "SA_RESTART" : "no-restart",
+		       variant->stop_callers ? " +STOP callers" : "",
+		       variant->stop_servers ? " +STOP servers" : "",
+		       (unsigned long long)sh->signals,
+		       (unsigned long long)sh->stops,
+		       (unsigned long long)sh->calls,
+		       (unsigned long long)sh->ok,
+		       (unsigned long long)sh->eintr,
+		       (unsigned long long)sh->etimedout,
+		       (unsigned long long)sh->epipe,
+		       (unsigned long long)sh->other_documented,
+		       (unsigned long long)sh->bad_errno,
+		       (unsigned long long)sh->wrong_reply,
+		       (unsigned long long)sh->srv_received,
+		       (unsigned long long)dup, (unsigned long long)dropped,
+		       (unsigned long long)unconfirmed,
+		       (unsigned long long)sh->srv_replied,
+		       (unsigned long long)sh->srv_ecanceled,
+		       (unsigned long long)sh->srv_enoent,
+		       (unsigned long long)sh->srv_enoent_early,
+		       (unsigned long long)sh->srv_emsgsize,
+		       (unsigned long long)sh->srv_bad_errno,
+		       (unsigned long long)sh->srv_corrupt,
+		       (unsigned long long)sh->srv_phantom,
+		       (unsigned long long)(restart_violation +
+					    sh->srv_restart_violation),
+		       hung, (now_ns() - t0) / 1e9);
+	EXPECT_FALSE(hung);
+	EXPECT_EQ(0, bad_exit);
+	EXPECT_LT(0, sh->ok);
+	EXPECT_LT(0, sh->signals + sh->stops);
+	/* the storm must actually have hit blocked CALLs */
+	if (variant->timers)
+		EXPECT_LT(0, sh->eintr + sh->srv_recv_eintr);
+	EXPECT_EQ(0, sh->bad_errno)
+		TH_LOG("a CALL failed with errno %d (%s)", sh->last_bad_errno,
+		       strerror(sh->last_bad_errno));
+	EXPECT_EQ(0, sh->srv_bad_errno)
+		TH_LOG("a server call failed with errno %d (%s)",
+		       sh->srv_last_bad_errno,
+		       strerror(sh->srv_last_bad_errno));
+	EXPECT_EQ(0, sh->epipe_early);
+	EXPECT_EQ(0, sh->wrong_reply);
+	EXPECT_EQ(0, dup) TH_LOG("requests received twice");
+	EXPECT_EQ(0, dropped) TH_LOG("replies delivered to REPLY but not returned by CALL");
+	EXPECT_EQ(0, unconfirmed) TH_LOG("CALLs returned replies whose REPLY failed");
+	EXPECT_EQ(0, sh->srv_enoent_early) TH_LOG("REPLY of a request in hand gave ENOENT");
+	EXPECT_EQ(0, sh->srv_corrupt);
+	EXPECT_EQ(0, sh->srv_phantom);
+	EXPECT_EQ(0, restart_violation + sh->srv_restart_violation);
+	/* every caller's last CALL returned (EPIPE after the shutdown) */
+	if (!hung)
+		EXPECT_EQ(0, undecided);
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.waiting_senders);
+	EXPECT_EQ(0, st.waiting_receivers);
+	EXPECT_GE(st.sent, st.received);
+	EXPECT_LT(0, issued);
 }
 
 TEST_HARNESS_MAIN

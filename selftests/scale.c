@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scale: how long the mailbox lock is held when the queue is long.
+ *
+ * A bounded mailbox holds SCALE_QUEUED messages (65536; max_capacity is
+ * raised if it is lower, and restored) in two priorities, and 64 senders
+ * are blocked with messages of a priority in between (pending). One
+ * thread does the dearest operations there are: a non-blocking RECV
+ * filtered on a tag nothing carries (it looks at every message), a RECV
+ * whose room lets a pending message in (inserted in the middle by
+ * priority), and a PEEK filtered on the lower priority's tag. Another
+ * thread, on another CPU, times STAT, a call that only takes the lock,
+ * over and over: how long it waits is about how long the lock was held.
+ * The same is done with 64 queued messages for comparison.
+ *
+ * Under QEMU TCG the host also preempts vCPUs, which makes single STATs
+ * wait 100 ms and more whatever the queue (and, on a busy host, a STAT in
+ * a hundred wait a millisecond), so the time alternates in SCALE_PHASE_MS
+ * phases: in "dear" phases the walker does the operations above, in
+ * "cheap" ones a PEEK of the first message. Both see the same preemption;
+ * what only dear phases add is lock hold time. The figure that counts is
+ * the STAT rate: STATs per second in dear phases, in percent of those in
+ * cheap ones. While the walker holds the lock, STAT waits; a lock held
+ * for a walk of the queue halves the rate and more, a hold time that does
+ * not grow with the queue leaves it about where the 64-message case has
+ * it.
+ *
+ * Then the mailbox is freed (the last fd closed) with every message in
+ * it, while a thread on the same CPU times a cheap system call: how long
+ * the CPU was kept from it.
+ *
+ * Each case prints
+ *   # scale: queued=N pending=64 stat_calls=N stat_max_us=N
+ *     stat_p999_us<N ... cheap: ... stat_rate=N% walker_ops=N ...
+ * (percentiles as the top of their power-of-two bucket, the dear phases'
+ * figures first), a line of walker and slow-STAT figures, and the free
+ *   # scale: free queued=N close_ms=N same_cpu_max_gap_us=N
+ * With the large queue the STAT rate must be IPCBOX_SCALE_MIN_RATE
+ * percent (default SCALE_MIN_RATE) or more. The free is only reported.
+ * IPCBOX_SCALE_SECS (default 4) is how long each case measures.
+ */
+#include "ipcbox_test.h"
+#include "kselftest_harness.h"
+
+#define SCALE_QUEUED	65536
+#define SCALE_SMALL	64
+#define SCALE_PENDING	64
+#define SCALE_MSZ	16
+#define SCALE_SECS	4
+#define SCALE_PHASE_MS	500
+#define SCALE_STALL_NS	(1000 * 1000)	/* a STAT slower than this stalled */
+#define SCALE_MIN_RATE	50	/* percent; see the figures in the commit log */
+#define TAG_HIGH	2	/* priority 2 messages */
+#define TAG_LOW		0	/* priority 0 messages */
+#define TAG_MID		1	/* the pending senders', priority 1 */
+#define TAG_NONE	0xdead
+
+enum { DEAR, CHEAP, NR_PHASES };
+
+/* STAT timings of one kind of phase. */
+struct stat_times {
+	uint64_t calls;
+	int64_t max_ns;
+	int64_t total_ns;
+	int64_t stall_ns;
+	uint64_t hist[32];	/* by log2 of microseconds */
+};
+
+struct scale_state {
+	int fd;
+	int walker_cpu;
+	int timer_cpu;
+	int64_t t0;
+	volatile int stop;
+	volatile int timing;
+	uint64_t walker_ops;
+	int64_t walker_max_ns;
+	uint64_t walker_hist[32];
+	struct stat_times stat[NR_PHASES];
+	uint64_t sender_errors;
+	int last_sender_error;
+};
+
+/* Dear or cheap: the phase at @t, and whether a dear op may start then. */
+static int phase_at(const struct scale_state *st, int64_t t, bool *may_start)
+{
+	int64_t in = (t - st->t0) / NSEC_PER_MSEC;
+
+	/* the last tenth of a dear phase starts none: it would spill over */
+	*may_start = in % SCALE_PHASE_MS < 9 * SCALE_PHASE_MS / 10;
+	return (in / SCALE_PHASE_MS) % 2 ? CHEAP : DEAR;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *sender_fn(void *arg)
+{
+	struct scale_state *st = arg;
+	char msg[SCALE_MSZ] = "pending";
+	int ret;
+
+	/* woken by the walker's receives, on its CPU: the STAT CPU stays free */
+	pin(st->walker_cpu);
+	while (!st->stop) {
+		ret = mb_send_full(st->fd, msg, sizeof(msg), 0,
+				   IPCBOX_TIMEOUT_INFINITE, 1, TAG_MID, NULL);
+		if (ret == -EPIPE)
+			break;
+		if (ret) {
+			__atomic_fetch_add(&st->sender_errors, 1,
+					   __ATOMIC_RELAXED);
+			st->last_sender_error = -ret;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Bucket of a latency: 0 below 2 us, b for [2^b, 2^(b+1)) us. */
+static unsigned int log2_us(int64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int b = 0;
+
+	while (us > 1 && b < 31) {
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
+/* The dearest operations in dear phases, a cheap one in the others. */
+static void *walker_fn(void *arg)
+{
+	struct scale_state *st = arg;
+	char buf[SCALE_MSZ];
+	bool may_start;
+	int64_t t, d;
+	uint64_t n = 0;
+
+	pin(st->walker_cpu);
+	while (!st->timing)
+		sched_yield();
+	while (!st->stop) {
+		t = now_ns();
+		if (phase_at(st, t, &may_start) == CHEAP || !may_start) {
+			mb_recv(st->fd, buf, sizeof(buf),
+				IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK, 0);
+			continue;
+		}
+		switch (n % 3) {
+		case 0:	/* looks at every message, takes none */
+			mb_recv_full(st->fd, buf, sizeof(buf),
+				     IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_FILTER_TAG,
+				     0, 0, TAG_NONE, NULL);
+			break;
+		case 1:	/* makes room: a pending message goes in the middle */
+			mb_recv(st->fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK,
+				0);
+			break;
+		default:	/* past every high priority message */
+			mb_recv_full(st->fd, buf, sizeof(buf),
+				     IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK |
+				     IPCBOX_RECV_FILTER_TAG, 0, 0, TAG_LOW,
+				     NULL);
+			break;
+		}
+		d = now_ns() - t;
+		if (d > st->walker_max_ns)
+			st->walker_max_ns = d;
+		st->walker_hist[log2_us(d)]++;
+		n++;
+	}
+	st->walker_ops = n;
+	return NULL;
+}
+
+/* STAT, timed, as often as it goes, by the phase it started in. */
+static void *timer_fn(void *arg)
+{
+	struct scale_state *st = arg;
+	struct stat_times *tm;
+	struct ipcbox_stat s;
+	bool may_start;
+	int64_t t, d;
+
+	pin(st->timer_cpu);
+	st->timing = 1;
+	while (!st->stop) {
+		t = now_ns();
+		tm = &st->stat[phase_at(st, t, &may_start)];
+		mb_stat(st->fd, &s);
+		d = now_ns() - t;
+		if (d > tm->max_ns)
+			tm->max_ns = d;
+		tm->hist[log2_us(d)]++;
+		tm->calls++;
+		tm->total_ns += d;
+		if (d > SCALE_STALL_NS)
+			tm->stall_ns += d;
+	}
+	return NULL;
+}
+
+/* Fill: half high, half low priority, by SENDV batches. */
+static int fill(int fd, uint32_t n)
+{
+	static struct ipcbox_send s[IPCBOX_BATCH_MAX];
+	static char msg[SCALE_MSZ] = "queued";
+	struct ipcbox_batch b;
+	uint32_t done = 0, i, k;
+	int ret;
+
+	while (done < n) {
+		k = n - done < IPCBOX_BATCH_MAX ? n - done : IPCBOX_BATCH_MAX;
+		for (i = 0; i < k; i++)
+			send_args(&s[i], msg, sizeof(msg), IPCBOX_SEND_NONBLOCK,
+				  0, done + i < n / 2 ? 2 : 0,
+				  done + i < n / 2 ? TAG_HIGH : TAG_LOW);
+		memset(&b, 0, sizeof(b));
+		b.msgs = (uintptr_t)s;
+		b.count = k;
+		ret = sys_ioctl(fd, IPCBOX_IOC_SENDV, &b);
+		if (ret <= 0)
+			return ret ? ret : -EIO;
+		done += ret;
+	}
+	return 0;
+}
+
+/*
+ * The latency that all but @per_mille thousandths of the STATs stayed
+ * below, in microseconds (the top of its power-of-two bucket).
+ */
+static unsigned long long percentile(const struct stat_times *tm,
+				     unsigned int per_mille)
+{
+	uint64_t want = tm->calls - tm->calls * per_mille / 1000, seen = 0;
+	unsigned int i;
+
+	for (i = 0; i < 31; i++) {
+		seen += tm->hist[i];
+		if (seen >= want)
+			break;
+	}
+	return 2ULL << i;
+}
+
+/* STATs per second (of STAT time) that took 2^b us or more. */
+static long long slow_per_s(const struct stat_times *tm, unsigned int b)
+{
+	uint64_t n = 0;
+
+	for (; b < 32; b++)
+		n += tm->hist[b];
+	return tm->total_ns ? (long long)(n * NSEC_PER_SEC / tm->total_ns) : 0;
+}
+
+/* The median of a log2 histogram of @n entries, as its bucket's top. */
+static unsigned long long median(const uint64_t *hist, uint64_t n)
+{
+	uint64_t seen = 0;
+	unsigned int i;
+
+	for (i = 0; i < 31; i++) {
+		seen += hist[i];
+		if (seen * 2 >= n)
+			break;
+	}
+	return 2ULL << i;
+}
+
+/* STATs per second in dear phases, in percent of those in cheap ones. */
+static long long stat_rate(const struct stat_times *dear,
+			   const struct stat_times *cheap)
+{
+	double d, c;
+
+	if (!dear->total_ns || !cheap->total_ns || !cheap->calls)
+		return 0;
+	d = (double)dear->calls / dear->total_ns;
+	c = (double)cheap->calls / cheap->total_ns;
+	return (long long)(100 * d / c);
+}
+
+/* Milliseconds per second of STAT time spent in stalled calls. */
+static long long stall_ms_per_s(const struct stat_times *tm)
+{
+	return tm->total_ns ? tm->stall_ns * 1000 / tm->total_ns : 0;
+}
+
+/* Times of a cheap syscall on one CPU while the last fd closes there. */
+struct ticker {
+	pthread_t thread;
+	int cpu;
+	volatile int run;
+	volatile int started;
+	int64_t max_gap_ns;
+};
+
+static void *ticker_fn(void *arg)
+{
+	struct ticker *tk = arg;
+	int64_t last, t;
+
+	pin(tk->cpu);
+	last = now_ns();
+	tk->started = 1;
+	while (tk->run) {
+		syscall(SYS_getppid);
+		t = now_ns();
+		if (t - last > tk->max_gap_ns)
+			tk->max_gap_ns = t - last;
+		last = t;
+	}
+	return NULL;
+}
+
+FIXTURE(scale) {
+	int ctl;
+	struct scale_state *st;
+	unsigned long long saved_cap;
+	bool have_saved;
+	int ncpus;
+};
+
+FIXTURE_VARIANT(scale) {
+	uint32_t queued;
+	bool bounded;	/* the lock hold time must stay small */
+};
+
+FIXTURE_VARIANT_ADD(scale, queue_64) {
+	.queued = SCALE_SMALL, .bounded = false,
+};
+
+FIXTURE_VARIANT_ADD(scale, queue_65536) {
+	.queued = SCALE_QUEUED, .bounded = true,
+};
+
+FIXTURE_SETUP(scale)
+{
+	self->have_saved = false;
+	self->st = NULL;
+	self->ctl = ctl_open();
+	if (self->ctl < 0)
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	self->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	ASSERT_EQ(0, param_get("max_capacity", &self->saved_cap));
+	self->have_saved = true;
+	if (self->saved_cap < variant->queued)
+		ASSERT_EQ(0, param_set("max_capacity", variant->queued));
+	self->st = calloc(1, sizeof(*self->st));
+	ASSERT_NE(NULL, self->st);
+	self->st->fd = mb_anon(self->ctl, variant->queued, SCALE_MSZ);
+	ASSERT_GE(self->st->fd, 0) TH_LOG("create: %s", strerror(-self->st->fd));
+}
+
+FIXTURE_TEARDOWN(scale)
+{
+	if (self->st) {
+		close_fd(&self->st->fd);
+		free(self->st);
+	}
+	if (self->have_saved && param_set("max_capacity", self->saved_cap))
+		TH_LOG("could not restore max_capacity");
+	close_fd(&self->ctl);
+}
+
+TEST_F_TIMEOUT(scale, lock_hold_time_does_not_grow_with_the_queue, 300)
+{
+	unsigned long secs = env_ul("IPCBOX_SCALE_SECS", SCALE_SECS);
+	unsigned long bound = env_ul("IPCBOX_SCALE_MIN_RATE", SCALE_MIN_RATE);
+	pthread_t senders[SCALE_PENDING], walker, timer;
+	struct scale_state *st = self->st;
+	struct ipcbox_stat s;
+	struct ticker tk;
+	struct stat_times *dear = &st->stat[DEAR], *cheap = &st->stat[CHEAP];
+	long long excess, rate;
+	int64_t t0, close_ns;
+	int i;
+
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU: STAT would wait for the scheduler, not the lock");
+	st->walker_cpu = 0;
+	st->timer_cpu = 1;
+	/* everything but the STAT thread on the walker's CPU */
+	pin(st->walker_cpu);
+	t0 = now_ns();
+	ASSERT_EQ(0, fill(st->fd, variant->queued));
+	ksft_print_msg("scale: queued=%u filled in %.1f ms\n", variant->queued,
+		       (now_ns() - t0) / 1e6);
+	for (i = 0; i < SCALE_PENDING; i++)
+		ASSERT_EQ(0, pthread_create(&senders[i], NULL, sender_fn, st));
+	ASSERT_TRUE(mb_wait_waiters(st->fd, SCALE_PENDING, 0, 30000));
+
+	st->t0 = now_ns();
+	ASSERT_EQ(0, pthread_create(&walker, NULL, walker_fn, st));
+	ASSERT_EQ(0, pthread_create(&timer, NULL, timer_fn, st));
+	sleep_ms(secs * 1000);
+	st->stop = 1;
+	pthread_join(walker, NULL);
+	pthread_join(timer, NULL);
+	ASSERT_EQ(0, mb_stat(st->fd, &s));
+	excess = stall_ms_per_s(dear) - stall_ms_per_s(cheap);
+	rate = stat_rate(dear, cheap);
+	ksft_print_msg("scale: queued=%u pending=%u stat_calls=%llu stat_max_us=%lld stat_p999_us<%llu stat_p50_us<%llu stall_ms_per_s=%lld cheap: stat_calls=%llu stat_max_us=%lld stat_p999_us<%llu stall_ms_per_s=%lld excess_ms_per_s=%lld stat_rate=%lld%% (bound %s%lu%%) walker_ops=%llu walker_max_us=%lld\n",
+		       s.depth, SCALE_PENDING,
+		       (unsigned long long)dear->calls,
+		       (long long)(dear->max_ns / 1000), percentile(dear, 1),
+		       percentile(dear, 500), stall_ms_per_s(dear),
+		       (unsigned long long)cheap->calls,
+		       (long long)(cheap->max_ns / 1000), percentile(cheap, 1),
+		       stall_ms_per_s(cheap), excess, rate,
+		       variant->bounded ? "" : "none, ", bound,
+		       (unsigned long long)st->walker_ops,
+		       (long long)(st->walker_max_ns / 1000));
+	ksft_print_msg("scale: queued=%u walker_median_us<%llu slow STATs per s (dear/cheap): >=512us %lld/%lld >=1ms %lld/%lld >=2ms %lld/%lld >=4ms %lld/%lld >=8ms %lld/%lld\n",
+		       s.depth, median(st->walker_hist, st->walker_ops),
+		       slow_per_s(dear, 9), slow_per_s(cheap, 9),
+		       slow_per_s(dear, 10), slow_per_s(cheap, 10),
+		       slow_per_s(dear, 11), slow_per_s(cheap, 11),
+		       slow_per_s(dear, 12), slow_per_s(cheap, 12),
+		       slow_per_s(dear, 13), slow_per_s(cheap, 13));
+
+	/* The senders leave; then the last fd frees everything queued. */
+	ASSERT_EQ(0, mb_shutdown(st->fd));
+	for (i = 0; i < SCALE_PENDING; i++)
+		pthread_join(senders[i], NULL);
+	EXPECT_EQ(0, st->sender_errors)
+		TH_LOG("a sender failed: %s", strerror(st->last_sender_error));
+	ASSERT_EQ(0, mb_stat(st->fd, &s));
+	memset(&tk, 0, sizeof(tk));
+	tk.cpu = 0;
+	tk.run = 1;
+	ASSERT_EQ(0, pthread_create(&tk.thread, NULL, ticker_fn, &tk));
+	while (!tk.started)
+		sched_yield();
+	pin(0);
+	sleep_ms(50);
+	t0 = now_ns();
+	close_fd(&st->fd);
+	close_ns = now_ns() - t0;
+	sleep_ms(50);
+	tk.run = 0;
+	pthread_join(tk.thread, NULL);
+	ksft_print_msg("scale: free queued=%u close_ms=%.2f same_cpu_max_gap_us=%lld\n",
+		       s.depth, close_ns / 1e6, (long long)(tk.max_gap_ns / 1000));
+
+	EXPECT_LT(0, st->walker_ops);
+	EXPECT_LT(0, dear->calls);
+	EXPECT_LT(0, cheap->calls);
+	if (variant->bounded)
+		EXPECT_LE((long long)bound, rate)
+			TH_LOG("STAT got the mailbox lock %lld%% as often behind the dear operations as behind cheap ones, with %u messages queued",
+			       rate, variant->queued);
+}
+
+TEST_HARNESS_MAIN
