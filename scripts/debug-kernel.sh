@@ -63,5 +63,7 @@ if [ ! -e "$dir/.done" ]; then
 	log "built in $(($(date +%s) - t0)) s"
 	touch "$dir/.done"
 fi
-kver=$(make -C "$src" -s kernelrelease)
+# --no-print-directory: under another make (MAKELEVEL set) the "Entering
+# directory" lines would go to stdout too.
+kver=$(make -C "$src" -s --no-print-directory kernelrelease)
 echo "$kver $src $src/arch/x86/boot/bzImage"
