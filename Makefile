@@ -96,12 +96,14 @@ stage: userspace
 		DESTDIR=$(BUILD)/stage PREFIX=/usr install >/dev/null
 	@echo "stage: $(BUILD)/stage (PREFIX=/usr)"
 
-# Prints the INFO struct in the demo when ipcboxctl is not there.
+# Prints the INFO struct in the demo when ipcboxctl is not there; the
+# feature names are ipcboxctl's (userspace/tools/ipcbox_features.h).
 tools: $(BUILD)/tools/ipcbox-info
 
-$(BUILD)/tools/ipcbox-info: scripts/ipcbox-info.c uapi/linux/ipcbox.h
+$(BUILD)/tools/ipcbox-info: scripts/ipcbox-info.c uapi/linux/ipcbox.h \
+			    userspace/tools/ipcbox_features.h
 	@mkdir -p $(dir $@)
-	$(CC) -Wall -Wextra -Werror -O2 -Iuapi -o $@ $<
+	$(CC) -Wall -Wextra -Werror -O2 -Iuapi -iquote userspace/tools -o $@ $<
 
 static-check: deps
 	@scripts/static-check.sh $(BUILD) $(KERNELS)

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipcbox mailbox core: queueing, hand-off to waiting receivers, blocking
- * with timeouts, rendezvous, SYNC and CACHE sends, shutdown.
+ * ipcbox mailbox core: the queue and its priorities, pending and parked
+ * messages, hand-off to blocked receivers, blocking with deadlines,
+ * rendezvous, SYNC and CACHE sends, shutdown, poll and stat.
  *
- * A send either hands its message straight to a blocked receiver, inserts
- * it into the queue, parks it in the sender fd's CACHE slot, or blocks.
- * A blocked sender's message is already copied into the kernel: it sits in
- * @pending (bounded queue full) or, for rendezvous and SYNC sends, in
- * @queue, and whoever makes room or takes it finishes the send on the
- * sender's behalf under the mailbox lock. So "delivered" versus "timed out
- * or interrupted" is decided exactly once, by whoever holds the lock first.
+ * A send hands its message to a blocked receiver that takes it, queues
+ * it, parks it in the sender fd's CACHE slot, or blocks: with its message
+ * pending (a bounded queue is full) or queued but not yet taken
+ * (rendezvous, SYNC, CALL). Whoever makes room or takes the message
+ * finishes the send on the sender's behalf, under the mailbox lock, and a
+ * sender that gives up takes its message back under the same lock: so
+ * "delivered" versus "timed out or interrupted" is decided exactly once.
+ *
+ * A receive claims the message it found, copies it out (under the lock
+ * when that cannot fault, else after dropping it), then takes it off the
+ * queue; a copy that fails leaves the message where it was.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,18 +22,20 @@
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
-#include <linux/overflow.h>
-#include <linux/percpu_counter.h>
+#include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "ipcbox.h"
+
+static_assert(IPCBOX_PRIO_MAX <= 32);	/* @nonempty is a u32 */
 
 enum ipcbox_wait_kind {
 	IPCBOX_WAIT_SEND,
@@ -37,154 +44,66 @@ enum ipcbox_wait_kind {
 };
 
 enum ipcbox_wait_state {
-	IPCBOX_WS_PENDING,	/* sender: message in @pending */
-	IPCBOX_WS_QUEUED,	/* sender: message in @queue, awaiting delivery */
+	IPCBOX_WS_PENDING,	/* sender: its message waits for room */
+	IPCBOX_WS_QUEUED,	/* sender: its message is queued, not taken */
 	IPCBOX_WS_DONE,		/* sender: the send succeeded */
-	IPCBOX_WS_ABORTED,	/* sender: shutdown withdrew the message */
+	IPCBOX_WS_ABORTED,	/* sender: shutdown took the message back */
 	IPCBOX_WS_WAITING,	/* receiver: nothing yet */
 	IPCBOX_WS_WOKEN,	/* receiver: the queue changed, look again */
-	IPCBOX_WS_HANDED,	/* receiver: @msg was handed over */
+	IPCBOX_WS_HANDED,	/* receiver: @msg was claimed for it */
 };
 
 /**
  * struct ipcbox_waiter - a task blocked in a send or a receive
- * @wq:		On the mailbox's @waitq, exclusive, woken by ipcbox_wake_fn().
+ * @node:	In @pendq or @syncq (sender), or @receivers (receiver).
+ * @task:	The blocked task.
  * @msg:	Sender: its message. Receiver: the message handed to it.
  * @kind:	IPCBOX_WAIT_*.
  * @state:	IPCBOX_WS_*.
- * @sync:	Sender: completes on delivery, not on queueing.
- * @flags:	Receiver: IPCBOX_RECV_* filter flags.
- * @filter_pid:	Receiver: wanted sender tgid in @ns.
- * @filter_tag:	Receiver: wanted tag.
- * @size:	Receiver: buffer size; larger messages are not handed over.
- * @ns:		Receiver: its pid namespace.
- * @file:	Receiver: its open file, which a CALL request is bound to.
+ * @sync:	Sender: done when its message is taken, not when queued.
+ * @taker:	Receiver: counted in @takers.
+ * @rx:		Receiver: what it wants (flags, filters, buffer size).
+ * @ns:		Receiver: its pid namespace, for the pid filter.
  *
  * Lives on the blocked task's stack; every field is protected by the
  * mailbox lock.
  */
 struct ipcbox_waiter {
-	wait_queue_entry_t wq;
+	struct list_head node;
+	struct task_struct *task;
 	struct ipcbox_msg *msg;
 	enum ipcbox_wait_kind kind;
 	enum ipcbox_wait_state state;
 	bool sync;
-	u32 flags;
-	pid_t filter_pid;
-	u64 filter_tag;
-	size_t size;
+	bool taker;
+	const struct ipcbox_rx *rx;
 	struct pid_namespace *ns;
-	struct ipcbox_file *file;
 };
 
-/* What a wakeup of @waitq is about; NULL wakes everybody (shutdown). */
-struct ipcbox_wake_key {
-	struct ipcbox_waiter *target;	/* just this waiter */
-	struct ipcbox_msg *msg;		/* else: a new message for receivers */
-	struct ipcbox_waiter *taker;	/* out: the receiver that took @msg */
-};
+/* ---- deadlines and time namespaces ---------------------------------- */
 
-enum ipcbox_call_state {
-	IPCBOX_CALL_QUEUED,	/* request not received yet */
-	IPCBOX_CALL_RECEIVED,	/* in @calls, the caller waits */
-	IPCBOX_CALL_ABANDONED,	/* in @calls, the caller gave up */
-	IPCBOX_CALL_REPLIED,	/* @reply is there */
-	IPCBOX_CALL_RESET,	/* the receiving fd closed without a reply */
-	IPCBOX_CALL_SHUTDOWN,	/* the mailbox was shut down first */
-};
+/* CLOCK_MONOTONIC of current's time namespace minus the host's, in ns. */
+static s64 ipcbox_timens_offset(void)
+{
+#ifdef CONFIG_TIME_NS
+	return timespec64_to_ns(&current->nsproxy->time_ns->offsets.monotonic);
+#else
+	return 0;
+#endif
+}
 
 /**
- * struct ipcbox_call_ctx - a CALL in flight
- * @node:	In the mailbox's @calls while received and not answered.
- * @server:	The fd that received the request; only it may answer.
- * @waiter:	The blocked caller, NULL once it gave up.
- * @reply:	The reply, once there.
- * @ref:	The caller's reference, and the receiving fd's while the
- *		request is in @calls.
- * @state:	IPCBOX_CALL_*.
- * @reply_size:	The caller's reply buffer size.
- * @token:	Random, non-zero: what the receiver must quote.
- * @seq:	The request's sequence number, echoed in the reply's info.
- * @tag:	The request's tag, likewise.
+ * ipcbox_deadline_init() - a wait's deadline from a uapi timeout
+ * @dl:		Out.
+ * @timeout:	-1 forever, 0 try once, > 0 relative ns, or with @abstime a
+ *		CLOCK_MONOTONIC time of the caller's time namespace.
+ * @abstime:	@timeout is absolute.
+ * @nonblock:	Never wait, whatever @timeout says.
  *
- * Everything is protected by the mailbox lock. A context that holds a
- * reply is freed only by the caller, outside the lock.
+ * Return: 0 or -EINVAL.
  */
-struct ipcbox_call_ctx {
-	struct list_head node;
-	struct ipcbox_file *server;
-	struct ipcbox_waiter *waiter;
-	struct ipcbox_msg *reply;
-	refcount_t ref;
-	enum ipcbox_call_state state;
-	u32 reply_size;
-	u64 token;
-	u64 seq;
-	u64 tag;
-};
-
-struct ipcbox_deadline {
-	ktime_t at;
-	bool forever;
-	bool nonblock;
-	bool restart;	/* a signal may restart the call with the same deadline */
-};
-
-#define IPCBOX_RECV_FILTERS	(IPCBOX_RECV_FILTER_PID | IPCBOX_RECV_FILTER_TAG)
-
-/*
- * A message is one kvmalloc() object, header and payload (and extension)
- * together: small ones come from the kmalloc size classes, so a 64-byte
- * message takes a 128-byte object; large ones may be vmalloc'ed.
- */
-static_assert(sizeof(struct ipcbox_msg) == 64);
-
-/*
- * Message memory is charged to the sender's memory cgroup. Any user can
- * fill a queue, so hitting the cgroup's limit (or running out of memory)
- * must fail the send with ENOMEM, as documented, rather than wake the OOM
- * killer or log a warning: try hard, then fail quietly.
- */
-#define IPCBOX_GFP_MSG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
-
-/*
- * Messages alive, module-wide: with no slab cache of its own to destroy,
- * this is how unloading proves that no message was leaked.
- */
-static struct percpu_counter ipcbox_live_msgs;
-
-int __init ipcbox_mailbox_init(void)
-{
-	return percpu_counter_init(&ipcbox_live_msgs, 0, GFP_KERNEL);
-}
-
-void ipcbox_mailbox_exit(void)
-{
-	s64 left = percpu_counter_sum(&ipcbox_live_msgs);
-
-	WARN(left, "ipcbox: %lld messages leaked\n", left);
-	percpu_counter_destroy(&ipcbox_live_msgs);
-}
-
-static inline void ipcbox_lock(struct ipcbox_mailbox *mb)
-	__acquires(&mb->waitq.lock)
-{
-	spin_lock(&mb->waitq.lock);
-}
-
-static inline void ipcbox_unlock(struct ipcbox_mailbox *mb)
-	__releases(&mb->waitq.lock)
-{
-	spin_unlock(&mb->waitq.lock);
-}
-
-static inline bool ipcbox_unbounded(const struct ipcbox_mailbox *mb)
-{
-	return mb->capacity == IPCBOX_CAPACITY_UNBOUNDED;
-}
-
-static int ipcbox_deadline_init(struct ipcbox_deadline *dl, s64 timeout,
-				bool abstime, bool nonblock)
+int ipcbox_deadline_init(struct ipcbox_deadline *dl, s64 timeout,
+			 bool abstime, bool nonblock)
 {
 	if (timeout < IPCBOX_TIMEOUT_INFINITE)
 		return -EINVAL;
@@ -195,7 +114,9 @@ static int ipcbox_deadline_init(struct ipcbox_deadline *dl, s64 timeout,
 	if (timeout == IPCBOX_TIMEOUT_INFINITE) {
 		dl->forever = true;
 	} else if (abstime) {
-		dl->at = ns_to_ktime(timeout);
+		/* As futex and timerfd: a time namespace's clock, to the host's. */
+		timeout -= ipcbox_timens_offset();
+		dl->at = ns_to_ktime(max_t(s64, timeout, 0));
 	} else if (timeout == 0) {
 		dl->nonblock = true;
 	} else {
@@ -209,67 +130,19 @@ static int ipcbox_deadline_init(struct ipcbox_deadline *dl, s64 timeout,
 	return 0;
 }
 
-static bool ipcbox_expired(const struct ipcbox_deadline *dl)
+bool ipcbox_expired(const struct ipcbox_deadline *dl)
 {
 	return !dl->forever && ktime_compare(ktime_get(), dl->at) >= 0;
 }
 
-static int ipcbox_interrupted(const struct ipcbox_deadline *dl)
+int ipcbox_interrupted(const struct ipcbox_deadline *dl)
 {
 	return dl->restart ? -ERESTARTSYS : -EINTR;
 }
 
-static struct ipcbox_msg_ext *ipcbox_msg_ext(const struct ipcbox_msg *msg)
-{
-	if (!(msg->flags & IPCBOX_MSG_EXT))
-		return NULL;
-	return (struct ipcbox_msg_ext *)(msg->data + ALIGN(msg->len, 8));
-}
+/* ---- wakeups -------------------------------------------------------- */
 
-static struct ipcbox_call_ctx *ipcbox_msg_call(const struct ipcbox_msg *msg)
-{
-	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
-
-	return ext ? ext->call : NULL;
-}
-
-static void ipcbox_msg_free(struct ipcbox_msg *msg)
-{
-	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
-
-	put_pid(msg->tgid);
-	if (ext)
-		put_pid(ext->tid);
-	kvfree(msg);
-	percpu_counter_dec(&ipcbox_live_msgs);
-}
-
-/*
- * @msg is off every list and its owner is done with it: may the owner
- * free it once the mailbox lock (held) is dropped? Not while a peeker
- * copies it: then the last holder frees it.
- */
-static bool ipcbox_msg_disown(struct ipcbox_msg *msg)
-{
-	if (!msg->holders)
-		return true;
-	msg->flags |= IPCBOX_MSG_ORPHAN;
-	return false;
-}
-
-/* A holder is done copying @msg. */
-static void ipcbox_msg_unhold(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
-{
-	bool last;
-
-	ipcbox_lock(mb);
-	last = !--msg->holders && (msg->flags & IPCBOX_MSG_ORPHAN);
-	ipcbox_unlock(mb);
-	if (last)
-		ipcbox_msg_free(msg);
-}
-
-static void ipcbox_notify(struct ipcbox_mailbox *mb, __poll_t ev)
+void ipcbox_notify(struct ipcbox_mailbox *mb, __poll_t ev)
 {
 	if (!ev)
 		return;
@@ -277,119 +150,8 @@ static void ipcbox_notify(struct ipcbox_mailbox *mb, __poll_t ev)
 		wake_up_interruptible_sync_poll(&mb->pollq, ev);
 	if (ev & EPOLLIN)
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
-}
-
-static bool ipcbox_match(const struct ipcbox_msg *msg, u32 flags, pid_t pid,
-			 u64 tag, struct pid_namespace *ns)
-{
-	if ((flags & IPCBOX_RECV_FILTER_TAG) && msg->tag != tag)
-		return false;
-	if ((flags & IPCBOX_RECV_FILTER_PID) && pid_nr_ns(msg->tgid, ns) != pid)
-		return false;
-	return true;
-}
-
-static int ipcbox_wake_fn(wait_queue_entry_t *wq, unsigned int mode,
-			  int wake_flags, void *k)
-{
-	struct ipcbox_waiter *w = container_of(wq, struct ipcbox_waiter, wq);
-	struct ipcbox_wake_key *key = k;
-
-	if (!key) {
-		if (w->state == IPCBOX_WS_WAITING)
-			w->state = IPCBOX_WS_WOKEN;
-		default_wake_function(wq, mode, wake_flags, NULL);
-		return 1;
-	}
-	if (key->target) {
-		if (key->target != w)
-			return 0;
-		default_wake_function(wq, mode, wake_flags, NULL);
-		return 1;
-	}
-
-	/* A new message: the first receiver that wants it takes it. */
-	if (w->kind == IPCBOX_WAIT_SEND || w->state != IPCBOX_WS_WAITING)
-		return 0;
-	if (!ipcbox_match(key->msg, w->flags, w->filter_pid, w->filter_tag,
-			  w->ns))
-		return 0;
-	if (w->kind == IPCBOX_WAIT_RECV && key->msg->len <= w->size) {
-		w->msg = key->msg;
-		w->state = IPCBOX_WS_HANDED;
-		key->taker = w;
-		default_wake_function(wq, mode, wake_flags, NULL);
-		return 1;
-	}
-	/* A peeker, or a buffer too small: let it look at the queue. */
-	w->state = IPCBOX_WS_WOKEN;
-	default_wake_function(wq, mode, wake_flags, NULL);
-	return 0;
-}
-
-static void ipcbox_wait_add(struct ipcbox_mailbox *mb, struct ipcbox_waiter *w,
-			    enum ipcbox_wait_kind kind,
-			    enum ipcbox_wait_state state)
-	__must_hold(&mb->waitq.lock)
-{
-	init_waitqueue_func_entry(&w->wq, ipcbox_wake_fn);
-	w->wq.private = current;
-	w->wq.flags = WQ_FLAG_EXCLUSIVE;
-	w->kind = kind;
-	w->state = state;
-	__add_wait_queue_entry_tail(&mb->waitq, &w->wq);
-}
-
-/* Wake one particular waiter after changing its state. */
-static void ipcbox_wake_waiter(struct ipcbox_mailbox *mb,
-			       struct ipcbox_waiter *w,
-			       enum ipcbox_wait_state state)
-	__must_hold(&mb->waitq.lock)
-{
-	struct ipcbox_wake_key key = { .target = w };
-
-	w->state = state;
-	__wake_up_locked_sync_key(&mb->waitq, TASK_INTERRUPTIBLE, &key);
-}
-
-/* The blocked sender whose message is @msg, if any. */
-static struct ipcbox_waiter *ipcbox_msg_waiter(struct ipcbox_mailbox *mb,
-					       const struct ipcbox_msg *msg)
-	__must_hold(&mb->waitq.lock)
-{
-	wait_queue_entry_t *wq;
-
-	if (!(msg->flags & IPCBOX_MSG_WAITED))
-		return NULL;
-	list_for_each_entry(wq, &mb->waitq.head, entry) {
-		struct ipcbox_waiter *w = container_of(wq, struct ipcbox_waiter,
-						       wq);
-
-		if (w->kind == IPCBOX_WAIT_SEND && w->msg == msg)
-			return w;
-	}
-	WARN_ON_ONCE(1);
-	return NULL;
-}
-
-/* @w blocks until @msg is queued or delivered. */
-static void ipcbox_msg_wait_on(struct ipcbox_msg *msg, struct ipcbox_waiter *w)
-{
-	w->msg = msg;
-	msg->flags |= IPCBOX_MSG_WAITED;
-}
-
-/* Detach @msg's blocked sender, if any, and return it. */
-static struct ipcbox_waiter *ipcbox_msg_unwait(struct ipcbox_mailbox *mb,
-					       struct ipcbox_msg *msg)
-	__must_hold(&mb->waitq.lock)
-{
-	struct ipcbox_waiter *w = ipcbox_msg_waiter(mb, msg);
-
-	msg->flags &= ~IPCBOX_MSG_WAITED;
-	if (w)
-		w->msg = NULL;	/* @msg may be freed and its memory reused */
-	return w;
+	if (ev & EPOLLOUT)
+		kill_fasync(&mb->fasync, SIGIO, POLL_OUT);
 }
 
 /*
@@ -397,12 +159,13 @@ static struct ipcbox_waiter *ipcbox_msg_unwait(struct ipcbox_mailbox *mb,
  * returns with the mailbox lock held; @ev (poll events gathered under the
  * lock) is delivered while the lock is dropped.
  */
-static void ipcbox_sleep(struct ipcbox_mailbox *mb,
-			 const struct ipcbox_deadline *dl, __poll_t *ev)
-	__must_hold(&mb->waitq.lock)
+void ipcbox_sleep(struct ipcbox_mailbox *mb, const struct ipcbox_deadline *dl,
+		  __poll_t *ev)
+	__must_hold(&mb->lock)
 {
 	ktime_t expires = dl->at;
 
+	lockdep_assert_held(&mb->lock);
 	set_current_state(TASK_INTERRUPTIBLE);
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, *ev);
@@ -418,409 +181,649 @@ static void ipcbox_sleep(struct ipcbox_mailbox *mb,
 	ipcbox_lock(mb);
 }
 
-/* Insert by priority, FIFO (by sequence number) within a priority. */
-static void ipcbox_queue_insert(struct ipcbox_mailbox *mb,
-				struct ipcbox_msg *msg)
-	__must_hold(&mb->waitq.lock)
+static void ipcbox_wake(struct ipcbox_waiter *w, enum ipcbox_wait_state state)
 {
-	struct ipcbox_msg *pos;
-
-	/* From the tail: with a single priority this stops at once. */
-	list_for_each_entry_reverse(pos, &mb->queue, node) {
-		if (pos->prio > msg->prio ||
-		    (pos->prio == msg->prio && pos->seq < msg->seq)) {
-			list_add(&msg->node, &pos->node);
-			goto added;
-		}
-	}
-	list_add(&msg->node, &mb->queue);
-added:
-	msg->flags &= ~IPCBOX_MSG_PENDING;
-	mb->depth++;
-	mb->bytes += msg->len;
+	w->state = state;
+	wake_up_process(w->task);
 }
 
-static void ipcbox_cache_release(struct ipcbox_mailbox *mb,
-				 struct ipcbox_msg *msg, __poll_t *ev)
-	__must_hold(&mb->waitq.lock)
+/* ---- messages and their places -------------------------------------- */
+
+static inline bool ipcbox_unbounded(const struct ipcbox_mailbox *mb)
+{
+	return mb->capacity == IPCBOX_CAPACITY_UNBOUNDED;
+}
+
+static struct ipcbox_call_ctx *ipcbox_msg_call(const struct ipcbox_msg *msg)
 {
 	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
 
-	if (!ext || !ext->cache_owner)
-		return;
-	ext->cache_owner->cached = NULL;
-	ext->cache_owner = NULL;
-	mb->nr_cached--;
-	*ev |= EPOLLOUT | EPOLLWRNORM;
+	return ext ? ext->call : NULL;
 }
 
-static void ipcbox_call_put(struct ipcbox_call_ctx *ctx)
+/* One more holder of @msg, unless it has as many as it can count. */
+static bool ipcbox_msg_hold(struct ipcbox_msg *msg)
 {
-	if (refcount_dec_and_test(&ctx->ref)) {
-		if (ctx->reply)
-			ipcbox_msg_free(ctx->reply);
-		kfree(ctx);
-	}
-}
-
-/* A request was taken by a receiver on @rf: only @rf may answer it now. */
-static void ipcbox_call_received(struct ipcbox_mailbox *mb,
-				 struct ipcbox_msg *msg, struct ipcbox_file *rf)
-	__must_hold(&mb->waitq.lock)
-{
-	struct ipcbox_call_ctx *ctx = ipcbox_msg_call(msg);
-
-	if (!ctx)
-		return;
-	ctx->state = IPCBOX_CALL_RECEIVED;
-	ctx->server = rf;
-	refcount_inc(&ctx->ref);
-	list_add_tail(&ctx->node, &mb->calls);
-}
-
-/* Tell a blocked caller how its call ended and drop the receiver's ref. */
-static void ipcbox_call_end(struct ipcbox_mailbox *mb,
-			    struct ipcbox_call_ctx *ctx,
-			    enum ipcbox_call_state state)
-	__must_hold(&mb->waitq.lock)
-{
-	list_del_init(&ctx->node);
-	ctx->state = state;
-	if (ctx->waiter)
-		ipcbox_wake_waiter(mb, ctx->waiter, ctx->waiter->state);
-	/* The caller, or nobody if it gave up, still holds a reference. */
-	ipcbox_call_put(ctx);
-}
-
-/* A receiver on @rf has taken @msg: finish the send of whoever waits on it. */
-static void ipcbox_delivered(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			     __poll_t *ev, struct ipcbox_file *rf)
-	__must_hold(&mb->waitq.lock)
-{
-	struct ipcbox_waiter *w;
-
-	mb->received++;
-	ipcbox_call_received(mb, msg, rf);
-	w = ipcbox_msg_unwait(mb, msg);
-	if (w) {
-		mb->sent++;
-		ipcbox_wake_waiter(mb, w, IPCBOX_WS_DONE);
-	}
-	ipcbox_cache_release(mb, msg, ev);
-}
-
-/* Give @msg to the first blocked receiver that wants it, if any. */
-static struct ipcbox_waiter *ipcbox_handoff(struct ipcbox_mailbox *mb,
-					    struct ipcbox_msg *msg)
-	__must_hold(&mb->waitq.lock)
-{
-	struct ipcbox_wake_key key = { .msg = msg };
-
-	if (!mb->waiting_receivers)
-		return NULL;
-	__wake_up_locked_sync_key(&mb->waitq, TASK_INTERRUPTIBLE, &key);
-	if (key.taker)
-		mb->takers--;
-	return key.taker;
+	if (msg->holders == U8_MAX)
+		return false;
+	msg->holders++;
+	return true;
 }
 
 /*
- * Move messages from @pending into the room a receive or a withdrawn send
- * has made, oldest first, completing the sends waiting on them.
+ * @msg is off every list and its owner is done with it: may the owner
+ * free it once the lock is dropped? Not while a receiver has it claimed
+ * (the claimer discards it) or while someone holds it (the last holder
+ * frees it).
  */
-static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
-	__must_hold(&mb->waitq.lock)
+static bool ipcbox_msg_disown(struct ipcbox_msg *msg)
 {
-	struct ipcbox_waiter *w, *taker;
-	struct ipcbox_msg *msg;
-
-	while (mb->nr_pending && mb->depth < mb->capacity) {
-		msg = list_first_entry(&mb->pending, struct ipcbox_msg, node);
-		list_del(&msg->node);
-		msg->flags &= ~IPCBOX_MSG_PENDING;
-		mb->nr_pending--;
-		taker = ipcbox_handoff(mb, msg);
-		if (taker) {
-			ipcbox_delivered(mb, msg, ev, taker->file);
-			continue;
-		}
-		ipcbox_queue_insert(mb, msg);
-		*ev |= EPOLLIN | EPOLLRDNORM;
-		ipcbox_cache_release(mb, msg, ev);
-		w = ipcbox_msg_waiter(mb, msg);
-		if (w && !w->sync) {
-			mb->sent++;
-			ipcbox_msg_unwait(mb, msg);
-			ipcbox_wake_waiter(mb, w, IPCBOX_WS_DONE);
-		} else if (w) {
-			w->state = IPCBOX_WS_QUEUED;
-		}
+	if (msg->flags & IPCBOX_MSG_CLAIMED) {
+		msg->flags |= IPCBOX_MSG_CANCELLED;
+		return false;
 	}
+	if (msg->holders) {
+		msg->flags |= IPCBOX_MSG_ORPHAN;
+		return false;
+	}
+	return true;
 }
 
-/* Take @msg out of @queue or @pending for a receiver on @rf. */
-static void ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			__poll_t *ev, struct ipcbox_file *rf)
-	__must_hold(&mb->waitq.lock)
+/* Free @msg after the lock is dropped: kvfree() may sleep. */
+static void ipcbox_reap(struct list_head *reap, struct ipcbox_msg *msg)
 {
-	bool pending = msg->flags & IPCBOX_MSG_PENDING;
-
-	list_del(&msg->node);
-	msg->flags &= ~IPCBOX_MSG_PENDING;
-	if (pending) {
-		mb->nr_pending--;
-	} else {
-		mb->depth--;
-		mb->bytes -= msg->len;
-		*ev |= EPOLLOUT | EPOLLWRNORM;
-	}
-	ipcbox_delivered(mb, msg, ev, rf);
-	if (!pending)
-		ipcbox_refill(mb, ev);
+	list_add(&msg->node, reap);
 }
 
-/* A blocked sender gives up: take its message back out. */
-static void ipcbox_withdraw(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			    __poll_t *ev)
-	__must_hold(&mb->waitq.lock)
+static void ipcbox_reap_all(struct ipcbox_mailbox *mb, struct list_head *reap)
 {
-	list_del(&msg->node);
-	ipcbox_msg_unwait(mb, msg);
-	if (msg->flags & IPCBOX_MSG_PENDING) {
-		msg->flags &= ~IPCBOX_MSG_PENDING;
-		mb->nr_pending--;
-		return;
-	}
+	struct ipcbox_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, reap, node)
+		ipcbox_msg_free(mb, msg);
+}
+
+/* A holder is done with @msg (lock held). */
+static void ipcbox_msg_unhold(struct ipcbox_msg *msg, struct list_head *reap)
+{
+	if (!--msg->holders && (msg->flags & IPCBOX_MSG_ORPHAN))
+		ipcbox_reap(reap, msg);
+}
+
+/* Queue @msg in its priority, by sequence number from the tail. */
+static void ipcbox_queue_add(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
+{
+	struct list_head *head = &mb->levels[msg->prio], *pos = head->prev;
+
+	lockdep_assert_held(&mb->lock);
+	/* Only a message handed over and given back can be overtaken. */
+	while (pos != head && list_entry(pos, struct ipcbox_msg, node)->seq > msg->seq)
+		pos = pos->prev;
+	list_add(&msg->node, pos);
+	mb->nonempty |= BIT(msg->prio);
+	msg->flags |= IPCBOX_MSG_QUEUED;
+	mb->depth++;
+	mb->bytes += msg->len;
+	mb->charge += msg->len + IPCBOX_MSG_OVERHEAD;
+}
+
+static void ipcbox_queue_del(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
+			     __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&msg->node);
+	if (list_empty(&mb->levels[msg->prio]))
+		mb->nonempty &= ~BIT(msg->prio);
+	msg->flags &= ~IPCBOX_MSG_QUEUED;
 	mb->depth--;
 	mb->bytes -= msg->len;
+	mb->charge -= msg->len + IPCBOX_MSG_OVERHEAD;
 	*ev |= EPOLLOUT | EPOLLWRNORM;
-	ipcbox_refill(mb, ev);
 }
 
-/*
- * A message of @len bytes copied from @buf, sent by current. @ext: it
- * needs the extension (a CACHE send, a CALL); so does a sender that is
- * not its process's main thread, for its thread id.
- */
-static struct ipcbox_msg *ipcbox_msg_alloc(const void __user *buf, size_t len,
-					   bool ext)
+static void ipcbox_claim(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 {
-	struct pid *tid = task_pid(current), *tgid = task_tgid(current);
-	struct ipcbox_msg_ext *x;
-	struct ipcbox_msg *msg;
-	size_t size;
-
-	ext = ext || tid != tgid;
-	size = sizeof(*msg) + (ext ? ALIGN(len, 8) + sizeof(*x) : len);
-	msg = kvmalloc(size, IPCBOX_GFP_MSG);
-	if (!msg)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(msg->data, buf, len)) {
-		kvfree(msg);
-		return ERR_PTR(-EFAULT);
-	}
-	percpu_counter_inc(&ipcbox_live_msgs);
-	msg->seq = 0;
-	msg->tag = 0;
-	msg->timestamp = 0;
-	msg->tgid = get_pid(tgid);
-	msg->uid = current_euid();
-	msg->gid = current_egid();
-	msg->len = len;
-	msg->prio = 0;
-	msg->flags = ext ? IPCBOX_MSG_EXT : 0;
-	msg->holders = 0;
-	x = ipcbox_msg_ext(msg);
-	if (x) {
-		x->tid = tid != tgid ? get_pid(tid) : NULL;
-		x->cache_owner = NULL;
-		x->call = NULL;
-		x->token = 0;
-	}
-	return msg;
+	msg->flags |= IPCBOX_MSG_CLAIMED;
+	if (msg->flags & IPCBOX_MSG_QUEUED)
+		mb->nr_claimed++;
 }
 
-/**
- * ipcbox_send() - send one message
- * @f:		The sender's open file.
- * @buf:	User buffer.
- * @len:	Its length.
- * @args:	Flags, timeout, priority and tag (already validated for
- *		reserved fields; O_NONBLOCK of the file folded into flags).
- * @seq:	Out: the message's sequence number.
- *
- * Return: 0, or -EMSGSIZE (too long), -EINVAL (bad flags, priority or
- * timeout), -EFAULT, -ENOMEM, -EPIPE (shut down), -ENOBUFS (unbounded
- * queue full), -EAGAIN (would block, or CACHE slot taken), -ETIMEDOUT,
- * -EINTR or -ERESTARTSYS. On any error the message was not delivered
- * and will not be.
- */
-long ipcbox_send(struct ipcbox_file *f, const void __user *buf, size_t len,
-		 const struct ipcbox_send *args, u64 *seq)
+static void ipcbox_unclaim_flag(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 {
-	struct ipcbox_mailbox *mb = f->mb;
-	struct ipcbox_deadline dl;
-	struct ipcbox_waiter w;
-	struct ipcbox_msg *msg;
-	bool cache = args->flags & IPCBOX_SEND_CACHE;
-	__poll_t ev = 0;
-	u64 now;
-	long ret;
+	msg->flags &= ~IPCBOX_MSG_CLAIMED;
+	if (msg->flags & IPCBOX_MSG_QUEUED)
+		mb->nr_claimed--;
+}
 
-	if (args->flags & ~IPCBOX_SEND_FLAGS)
-		return -EINVAL;
-	if (cache && (args->flags & IPCBOX_SEND_SYNC))
-		return -EINVAL;
-	if (args->priority >= IPCBOX_PRIO_MAX)
-		return -EINVAL;
-	if (len > mb->msg_size_max)
-		return -EMSGSIZE;
-	ret = ipcbox_deadline_init(&dl, args->timeout_ns,
-				   args->flags & IPCBOX_SEND_ABSTIME,
-				   args->flags & IPCBOX_SEND_NONBLOCK);
-	if (ret)
-		return ret;
+/* @msg leaves its CACHE slot: the fd may CACHE-send again. */
+static void ipcbox_cache_release(struct ipcbox_mailbox *mb,
+				 struct ipcbox_msg *msg, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
 
-	msg = ipcbox_msg_alloc(buf, len, cache);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	msg->prio = args->priority;
-	msg->tag = args->tag;
-	now = ktime_get_ns();
-
-	ipcbox_lock(mb);
-	if (mb->shutdown) {
-		ret = -EPIPE;
-		goto out_unlock;
-	}
-	if (ipcbox_unbounded(mb) &&
-	    mb->bytes + len > READ_ONCE(ipcbox_max_unbounded_bytes)) {
-		ret = -ENOBUFS;
-		goto out_unlock;
-	}
-	msg->seq = mb->next_seq++;
-	msg->timestamp = now;
-	*seq = msg->seq;
-
-	if (ipcbox_handoff(mb, msg)) {
-		mb->sent++;
-		mb->received++;
-		msg = NULL;
-		goto out_unlock;
-	}
-
-	if (ipcbox_unbounded(mb) ||
-	    (!mb->nr_pending && mb->depth < mb->capacity)) {
-		ipcbox_queue_insert(mb, msg);
-		ev |= EPOLLIN | EPOLLRDNORM;
-		if (!(args->flags & IPCBOX_SEND_SYNC)) {
-			mb->sent++;
-			msg = NULL;
-			goto out_unlock;
-		}
-		w.state = IPCBOX_WS_QUEUED;
-	} else if (cache) {
-		if (f->cached) {
-			ret = -EAGAIN;
-			goto out_unlock;
-		}
-		f->cached = msg;
-		ipcbox_msg_ext(msg)->cache_owner = f;
-		mb->nr_cached++;
-		mb->sent++;
-		if (mb->capacity == 0) {
-			ipcbox_queue_insert(mb, msg);
-			ev |= EPOLLIN | EPOLLRDNORM;
-		} else {
-			msg->flags |= IPCBOX_MSG_PENDING;
-			list_add_tail(&msg->node, &mb->pending);
-			mb->nr_pending++;
-		}
-		msg = NULL;
-		goto out_unlock;
-	} else if (dl.nonblock) {
-		ret = -EAGAIN;
-		goto out_unlock;
-	} else if (mb->capacity == 0) {
-		ipcbox_queue_insert(mb, msg);
-		ev |= EPOLLIN | EPOLLRDNORM;
-		w.state = IPCBOX_WS_QUEUED;
+	lockdep_assert_held(&mb->lock);
+	if (!(msg->flags & IPCBOX_MSG_CACHED))
+		return;
+	msg->flags &= ~IPCBOX_MSG_CACHED;
+	mb->nr_cached--;
+	if (ext->parker) {
+		ext->parker->cached = NULL;
+		ext->parker = NULL;
 	} else {
-		msg->flags |= IPCBOX_MSG_PENDING;
-		list_add_tail(&msg->node, &mb->pending);
-		mb->nr_pending++;
-		w.state = IPCBOX_WS_PENDING;
+		mb->nr_orphaned--;
 	}
-
-	/* Block until a receiver or room completes the send for us. */
-	ipcbox_wait_add(mb, &w, IPCBOX_WAIT_SEND, w.state);
-	w.sync = mb->capacity == 0 || (args->flags & IPCBOX_SEND_SYNC);
-	ipcbox_msg_wait_on(msg, &w);
-	mb->waiting_senders++;
-	for (;;) {
-		if (dl.nonblock) {
-			ret = -EAGAIN;
-		} else if (ipcbox_expired(&dl)) {
-			ret = -ETIMEDOUT;
-			mb->timeouts++;
-		} else {
-			ipcbox_sleep(mb, &dl, &ev);
-			if (w.state == IPCBOX_WS_DONE) {
-				ret = 0;
-				msg = NULL;
-				break;
-			}
-			if (w.state == IPCBOX_WS_ABORTED) {
-				ret = -EPIPE;
-				break;
-			}
-			if (!signal_pending(current))
-				continue;
-			ret = ipcbox_interrupted(&dl);
-		}
-		ipcbox_withdraw(mb, msg, &ev);
-		break;
-	}
-	list_del_init(&w.wq.entry);
-	mb->waiting_senders--;
-
-out_unlock:
-	if (msg && !ipcbox_msg_disown(msg))
-		msg = NULL;	/* withdrawn while peeked */
-	ipcbox_unlock(mb);
-	ipcbox_notify(mb, ev);
-	if (msg)
-		ipcbox_msg_free(msg);
-	return ret;
+	*ev |= EPOLLOUT | EPOLLWRNORM;
 }
 
-static struct ipcbox_msg *ipcbox_find(struct ipcbox_mailbox *mb,
-				      const struct ipcbox_recv *args,
-				      struct pid_namespace *ns)
-	__must_hold(&mb->waitq.lock)
+/* The blocked sender whose message is @msg, if any. */
+static struct ipcbox_waiter *ipcbox_msg_sender(struct ipcbox_mailbox *mb,
+					       struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
 {
-	struct ipcbox_msg *msg;
-	u32 flags = args->flags;
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+	struct ipcbox_waiter *w;
 
-	list_for_each_entry(msg, &mb->queue, node)
-		if (ipcbox_match(msg, flags, args->filter_pid,
-				 args->filter_tag, ns))
-			return msg;
-	/*
-	 * A filtered receive may also take a message still waiting for room:
-	 * otherwise a full queue of other senders' messages would keep the
-	 * one it wants out for good.
-	 */
-	if (flags & IPCBOX_RECV_FILTERS)
-		list_for_each_entry(msg, &mb->pending, node)
-			if (ipcbox_match(msg, flags, args->filter_pid,
-					 args->filter_tag, ns))
-				return msg;
+	lockdep_assert_held(&mb->lock);
+	if (!(msg->flags & IPCBOX_MSG_PENDING))
+		return ext ? ext->waiter : NULL;
+	/* Taken from @pendq by a filtered receive: not the usual case. */
+	list_for_each_entry(w, &mb->pendq, node)
+		if (w->msg == msg)
+			return w;
+	WARN_ON_ONCE(1);
 	return NULL;
 }
 
-static void ipcbox_fill_info(const struct ipcbox_msg *msg,
-			     struct ipcbox_msg_info *info, bool peek)
+/* ---- receivers ------------------------------------------------------ */
+
+static bool ipcbox_match(const struct ipcbox_msg *msg,
+			 const struct ipcbox_rx *rx, struct pid_namespace *ns)
+{
+	if ((rx->flags & IPCBOX_RECV_FILTER_TAG) && msg->tag != rx->filter_tag)
+		return false;
+	if ((rx->flags & IPCBOX_RECV_FILTER_PID) &&
+	    pid_nr_ns(msg->tgid, ns) != rx->filter_pid)
+		return false;
+	return true;
+}
+
+static void ipcbox_receiver_leave(struct ipcbox_mailbox *mb,
+				  struct ipcbox_waiter *w)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&w->node);
+	mb->waiting_receivers--;
+	if (w->taker) {
+		mb->takers--;
+		w->taker = false;
+	}
+}
+
+/* The first blocked receiver that would take @msg (no side effects). */
+static struct ipcbox_waiter *ipcbox_find_taker(struct ipcbox_mailbox *mb,
+					       const struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w;
+
+	lockdep_assert_held(&mb->lock);
+	if (!mb->waiting_receivers)
+		return NULL;
+	list_for_each_entry(w, &mb->receivers, node) {
+		if (w->kind != IPCBOX_WAIT_RECV || w->state != IPCBOX_WS_WAITING)
+			continue;
+		if (msg->len <= w->rx->size && ipcbox_match(msg, w->rx, w->ns))
+			return w;
+	}
+	return NULL;
+}
+
+/* Claim queued @msg for blocked receiver @w and wake it. */
+static void ipcbox_hand(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
+			struct ipcbox_waiter *w)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	ipcbox_claim(mb, msg);
+	w->msg = msg;
+	ipcbox_receiver_leave(mb, w);
+	ipcbox_wake(w, IPCBOX_WS_HANDED);
+}
+
+/*
+ * @msg was queued and nobody took it: wake the blocked receivers it
+ * concerns that could not take it, peekers and those whose buffer is too
+ * small (EMSGSIZE), so they look at the queue again.
+ */
+static void ipcbox_wake_lookers(struct ipcbox_mailbox *mb,
+				const struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w;
+
+	lockdep_assert_held(&mb->lock);
+	if (!mb->waiting_receivers)
+		return;
+	list_for_each_entry(w, &mb->receivers, node)
+		if (w->state == IPCBOX_WS_WAITING && ipcbox_match(msg, w->rx, w->ns))
+			ipcbox_wake(w, IPCBOX_WS_WOKEN);
+}
+
+/* Queued @msg is free to be received: give it to a taker or wake lookers. */
+static void ipcbox_offer(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w = ipcbox_find_taker(mb, msg);
+
+	lockdep_assert_held(&mb->lock);
+	if (w)
+		ipcbox_hand(mb, msg, w);
+	else
+		ipcbox_wake_lookers(mb, msg);
+}
+
+/* ---- senders -------------------------------------------------------- */
+
+/* A blocked sender's send succeeded: its message was taken or queued. */
+static void ipcbox_sender_done(struct ipcbox_mailbox *mb,
+			       struct ipcbox_waiter *w)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(w->msg);
+
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&w->node);
+	if (ext && ext->waiter == w)
+		ext->waiter = NULL;
+	mb->sent++;
+	/*
+	 * A caller whose request was taken goes on waiting, for the reply:
+	 * whoever ends the call wakes it, so it is not woken twice.
+	 */
+	if (ext && ext->call)
+		w->state = IPCBOX_WS_DONE;
+	else
+		ipcbox_wake(w, IPCBOX_WS_DONE);
+}
+
+/* The oldest message waiting for room, of a blocked sender or parked. */
+static struct ipcbox_msg *ipcbox_oldest_waiting(struct ipcbox_mailbox *mb,
+						struct ipcbox_waiter **wp)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w;
+	struct ipcbox_msg *p;
+
+	lockdep_assert_held(&mb->lock);
+	w = list_first_entry_or_null(&mb->pendq, struct ipcbox_waiter, node);
+	p = list_first_entry_or_null(&mb->parked, struct ipcbox_msg, node);
+	if (w && (!p || w->msg->seq < p->seq)) {
+		*wp = w;
+		return w->msg;
+	}
+	*wp = NULL;
+	return p;
+}
+
+/*
+ * Move messages waiting for room into the room a receive or a withdrawn
+ * send has made, oldest first, completing the sends waiting on them. It
+ * stops at a message a filtered receive is taking: that commit refills.
+ */
+static void ipcbox_refill(struct ipcbox_mailbox *mb, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w;
+	struct ipcbox_msg *msg;
+
+	lockdep_assert_held(&mb->lock);
+	while (mb->depth < mb->capacity) {
+		msg = ipcbox_oldest_waiting(mb, &w);
+		if (!msg || (msg->flags & IPCBOX_MSG_CLAIMED))
+			break;
+		if (w) {
+			msg->flags &= ~IPCBOX_MSG_PENDING;
+			mb->nr_pending--;
+		} else {
+			list_del_init(&msg->node);
+			msg->flags &= ~IPCBOX_MSG_PARKED;
+			mb->nr_parked--;
+			ipcbox_cache_release(mb, msg, ev);
+		}
+		ipcbox_queue_add(mb, msg);
+		*ev |= EPOLLIN | EPOLLRDNORM;
+		if (w && w->sync) {
+			/* Now it waits to be taken: SYNC or CALL. */
+			list_move_tail(&w->node, &mb->syncq);
+			ipcbox_msg_ext(msg)->waiter = w;
+			w->state = IPCBOX_WS_QUEUED;
+		} else if (w) {
+			ipcbox_sender_done(mb, w);
+		}
+		ipcbox_offer(mb, msg);
+	}
+}
+
+/*
+ * A blocked sender gives up: take its message back. Return it for the
+ * caller to free, or NULL when a claimer or holder will.
+ */
+static struct ipcbox_msg *ipcbox_withdraw(struct ipcbox_mailbox *mb,
+					  struct ipcbox_waiter *w, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_msg *msg = w->msg;
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&w->node);
+	if (msg->flags & IPCBOX_MSG_PENDING) {
+		msg->flags &= ~IPCBOX_MSG_PENDING;
+		mb->nr_pending--;
+	} else {
+		ext->waiter = NULL;
+		if (msg->flags & IPCBOX_MSG_CLAIMED)
+			mb->nr_claimed--;
+		ipcbox_queue_del(mb, msg, ev);
+	}
+	/* Room, or a claimed head of the waiting messages that is gone. */
+	ipcbox_refill(mb, ev);
+	return ipcbox_msg_disown(msg) ? msg : NULL;
+}
+
+/* Wait for a send to be completed by others; the sender is on a list. */
+static long ipcbox_send_wait(struct ipcbox_mailbox *mb,
+			     struct ipcbox_waiter *w,
+			     const struct ipcbox_deadline *dl, __poll_t *ev,
+			     struct ipcbox_msg **to_free)
+	__must_hold(&mb->lock)
+{
+	long ret;
+
+	lockdep_assert_held(&mb->lock);
+	mb->waiting_senders++;
+	for (;;) {
+		if (w->state == IPCBOX_WS_DONE) {
+			ret = 0;
+			break;
+		}
+		if (w->state == IPCBOX_WS_ABORTED) {
+			/* Shutdown took the message back, and left it to us. */
+			*to_free = w->msg;
+			ret = -EPIPE;
+			break;
+		}
+		if (dl->nonblock) {
+			ret = -EAGAIN;	/* SYNC: nobody took it at once */
+		} else if (ipcbox_expired(dl)) {
+			mb->timeouts++;
+			ret = -ETIMEDOUT;
+		} else if (signal_pending(current)) {
+			ret = ipcbox_interrupted(dl);
+		} else {
+			ipcbox_sleep(mb, dl, ev);
+			continue;
+		}
+		*to_free = ipcbox_withdraw(mb, w, ev);
+		break;
+	}
+	mb->waiting_senders--;
+	return ret;
+}
+
+/* ---- send ----------------------------------------------------------- */
+
+/* Park @msg in @f's CACHE slot; the send succeeds at once. */
+static long ipcbox_park(struct ipcbox_mailbox *mb, struct ipcbox_file *f,
+			struct ipcbox_msg *msg, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	/*
+	 * One slot per fd, and a message parked by an fd that was closed
+	 * since stays: max(capacity, 1) of those, no more, or open, send,
+	 * close, repeat would hold ever more kernel memory.
+	 */
+	if (f->cached || mb->nr_orphaned >= max(mb->capacity, 1U))
+		return -EAGAIN;
+	f->cached = msg;
+	ipcbox_msg_ext(msg)->parker = f;
+	msg->flags |= IPCBOX_MSG_CACHED;
+	mb->nr_cached++;
+	mb->sent++;
+	if (mb->capacity == 0) {
+		/* Where receivers see it at once. */
+		ipcbox_queue_add(mb, msg);
+		*ev |= EPOLLIN | EPOLLRDNORM;
+		ipcbox_wake_lookers(mb, msg);
+	} else {
+		list_add_tail(&msg->node, &mb->parked);
+		msg->flags |= IPCBOX_MSG_PARKED;
+		mb->nr_parked++;
+	}
+	return 0;
+}
+
+/*
+ * Place a new message: to a taker, into the queue, the CACHE slot or
+ * @pendq. Return 0 when the send is complete, 1 when the sender must wait
+ * (@w is on a list), or a negative error (the message was not placed).
+ */
+static long ipcbox_place(struct ipcbox_mailbox *mb, struct ipcbox_file *f,
+			 struct ipcbox_msg *msg, struct ipcbox_tx *tx,
+			 struct ipcbox_waiter *w, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	bool waits = mb->capacity == 0 || (tx->flags & IPCBOX_SEND_SYNC) || tx->call;
+	bool room = ipcbox_unbounded(mb) ||
+		    (!mb->nr_pending && !mb->nr_parked && mb->depth < mb->capacity);
+	struct ipcbox_waiter *taker = NULL;
+
+	lockdep_assert_held(&mb->lock);
+	if (!mb->nr_pending && !mb->nr_parked)
+		taker = ipcbox_find_taker(mb, msg);
+	if (!taker && !room && !(tx->flags & IPCBOX_SEND_CACHE) && tx->dl.nonblock)
+		return -EAGAIN;
+	/* Under the lock, so that timestamps grow with sequence numbers. */
+	msg->seq = mb->next_seq++;
+	msg->timestamp = ktime_get_ns();
+	tx->seq = msg->seq;
+	if (tx->call) {
+		/*
+		 * Unique in the mailbox (seq is), never 0, and meaningless to
+		 * anyone who does not know the mailbox's key: only the fd
+		 * that received the request can answer it anyway. One random
+		 * draw per mailbox, not per call: it is dear.
+		 */
+		tx->call->token = ((msg->seq ^ mb->token_key) << 1) | 1;
+		tx->call->seq = msg->seq;
+	}
+	if (!taker && !room && (tx->flags & IPCBOX_SEND_CACHE))
+		return ipcbox_park(mb, f, msg, ev);
+	w->task = current;
+	w->msg = msg;
+	w->kind = IPCBOX_WAIT_SEND;
+	w->sync = waits;
+	if (!taker && !room && mb->capacity) {
+		msg->flags |= IPCBOX_MSG_PENDING;
+		list_add_tail(&w->node, &mb->pendq);
+		mb->nr_pending++;
+		w->state = IPCBOX_WS_PENDING;
+		return 1;
+	}
+	ipcbox_queue_add(mb, msg);
+	if (taker) {
+		ipcbox_hand(mb, msg, taker);
+		/* Handed over is taken, but a request waits to be received. */
+		waits = tx->call;
+	} else {
+		*ev |= EPOLLIN | EPOLLRDNORM;
+		ipcbox_wake_lookers(mb, msg);
+	}
+	if (!waits) {
+		mb->sent++;
+		return 0;
+	}
+	ipcbox_msg_ext(msg)->waiter = w;
+	list_add_tail(&w->node, &mb->syncq);
+	w->state = IPCBOX_WS_QUEUED;
+	return 1;
+}
+
+/**
+ * ipcbox_mailbox_send() - send one message
+ * @f:		The sender's open file.
+ * @tx:		The send (flags, priority and size already checked).
+ *
+ * Return: 0, or -EMSGSIZE (too long), -EFAULT, -ENOMEM, -EPIPE (shut
+ * down), -ENOBUFS (unbounded queue full), -EAGAIN (would block, or no
+ * CACHE slot), -ETIMEDOUT, -EINTR or -ERESTARTSYS. On any error the
+ * message was not delivered and will not be. For a CALL request, 0 means
+ * it was received.
+ */
+long ipcbox_mailbox_send(struct ipcbox_file *f, struct ipcbox_tx *tx)
+{
+	struct ipcbox_mailbox *mb = f->mb;
+	struct ipcbox_msg *msg, *to_free = NULL;
+	struct ipcbox_waiter w;
+	__poll_t ev = 0;
+	long ret;
+
+	if (tx->len > mb->msg_size_max)
+		return -EMSGSIZE;
+	msg = ipcbox_msg_alloc(mb, tx->buf, tx->len,
+			       mb->capacity == 0 || tx->call ||
+			       (tx->flags & (IPCBOX_SEND_SYNC | IPCBOX_SEND_CACHE)));
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	msg->prio = tx->prio;
+	msg->tag = tx->tag;
+	if (tx->call) {
+		refcount_inc(&tx->call->ref);	/* the request's reference */
+		ipcbox_msg_ext(msg)->call = tx->call;
+	}
+
+	ipcbox_lock(mb);
+	if (mb->shutdown)
+		ret = -EPIPE;
+	else if (ipcbox_unbounded(mb) &&
+		 mb->charge + msg->len + IPCBOX_MSG_OVERHEAD >
+		 READ_ONCE(ipcbox_max_unbounded_bytes))
+		ret = -ENOBUFS;
+	else
+		ret = ipcbox_place(mb, f, msg, tx, &w, &ev);
+	if (ret < 0)
+		to_free = msg;
+	else if (ret > 0)
+		ret = ipcbox_send_wait(mb, &w, &tx->dl, &ev, &to_free);
+	ipcbox_unlock(mb);
+	ipcbox_notify(mb, ev);
+	if (to_free)
+		ipcbox_msg_free(mb, to_free);
+	return ret;
+}
+
+/* ---- receive -------------------------------------------------------- */
+
+/*
+ * The first message of @head, from its start, that @rx wants and nobody
+ * has claimed. Every IPCBOX_SCAN_BATCH messages it lets others at the
+ * lock if they want it, holding the message it is at to keep its place;
+ * @home is the flag that says that message is still in @head. Sets
+ * *lost when that place was lost meanwhile.
+ */
+static struct ipcbox_msg *ipcbox_scan(struct ipcbox_mailbox *mb,
+				      struct list_head *head, u8 home,
+				      const struct ipcbox_rx *rx,
+				      struct pid_namespace *ns,
+				      struct list_head *reap, bool *lost)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_msg *msg;
+	unsigned int n = 0;
+	bool still;
+
+	lockdep_assert_held(&mb->lock);
+	list_for_each_entry(msg, head, node) {
+		if (!(msg->flags & IPCBOX_MSG_CLAIMED) && ipcbox_match(msg, rx, ns))
+			return msg;
+		/*
+		 * spin_is_contended(), not spin_needbreak(): that one says no
+		 * unless the kernel is preemptible, and the point is to let
+		 * the waiting task at the lock whatever the preemption model.
+		 */
+		if (++n % IPCBOX_SCAN_BATCH ||
+		    !(need_resched() || spin_is_contended(&mb->lock)) ||
+		    !ipcbox_msg_hold(msg))
+			continue;
+		ipcbox_unlock(mb);
+		cond_resched();
+		ipcbox_lock(mb);
+		still = msg->flags & home;
+		ipcbox_msg_unhold(msg, reap);
+		if (!still) {
+			*lost = true;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* The first unclaimed message @rx may take, in the order of receipt. */
+static struct ipcbox_msg *ipcbox_find(struct ipcbox_mailbox *mb,
+				      const struct ipcbox_rx *rx,
+				      struct pid_namespace *ns,
+				      struct list_head *reap)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w;
+	struct ipcbox_msg *msg;
+	u32 prios;
+	bool lost;
+	int p;
+
+	lockdep_assert_held(&mb->lock);
+again:
+	lost = false;
+	/* Highest priority first; levels that fill meanwhile are newer. */
+	for (prios = mb->nonempty; prios; prios &= ~BIT(p)) {
+		p = __fls(prios);
+		msg = ipcbox_scan(mb, &mb->levels[p], IPCBOX_MSG_QUEUED, rx,
+				  ns, reap, &lost);
+		if (msg || lost)
+			goto found;
+	}
+	/*
+	 * A filtered receive may also take a message still waiting for room:
+	 * otherwise a full queue of other senders' messages would keep the
+	 * one it wants out for good. After a shutdown anyone may.
+	 */
+	if (!(rx->flags & IPCBOX_RX_FILTERS) && !mb->shutdown)
+		return NULL;
+	msg = ipcbox_scan(mb, &mb->parked, IPCBOX_MSG_PARKED, rx, ns, reap,
+			  &lost);
+	if (lost)
+		goto again;
+	/* Of blocked senders' and parked messages, the older comes first. */
+	list_for_each_entry(w, &mb->pendq, node) {
+		if (msg && w->msg->seq > msg->seq)
+			break;
+		if (!(w->msg->flags & IPCBOX_MSG_CLAIMED) &&
+		    ipcbox_match(w->msg, rx, ns))
+			return w->msg;
+	}
+found:
+	if (lost)
+		goto again;
+	return msg;
+}
+
+void ipcbox_fill_info(const struct ipcbox_msg *msg,
+		      struct ipcbox_msg_info *info, bool peek)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct user_namespace *user_ns = current_user_ns();
@@ -829,443 +832,370 @@ static void ipcbox_fill_info(const struct ipcbox_msg *msg,
 	memset(info, 0, sizeof(*info));
 	info->seq = msg->seq;
 	info->tag = msg->tag;
-	info->timestamp_ns = msg->timestamp;
+	info->timestamp_ns = msg->timestamp + ipcbox_timens_offset();
 	info->len = msg->len;
 	info->priority = msg->prio;
 	info->sender_tgid = pid_nr_ns(msg->tgid, ns);
 	info->sender_tid = pid_nr_ns(ext && ext->tid ? ext->tid : msg->tgid, ns);
 	info->sender_uid = from_kuid_munged(user_ns, msg->uid);
 	info->sender_gid = from_kgid_munged(user_ns, msg->gid);
-	if (!peek && ext)
-		info->token = ext->token;
+	if (!peek && ext && ext->call)
+		info->token = ext->call->token;
+}
+
+/* A receiver on @f has taken claimed @msg: finish it on everybody's behalf. */
+static void ipcbox_commit(struct ipcbox_mailbox *mb, struct ipcbox_file *f,
+			  const struct ipcbox_rx *rx, struct ipcbox_msg *msg,
+			  __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_waiter *w = ipcbox_msg_sender(mb, msg);
+	struct ipcbox_call_ctx *call = ipcbox_msg_call(msg);
+
+	lockdep_assert_held(&mb->lock);
+	ipcbox_unclaim_flag(mb, msg);
+	if (msg->flags & IPCBOX_MSG_QUEUED) {
+		ipcbox_queue_del(mb, msg, ev);
+	} else if (msg->flags & IPCBOX_MSG_PENDING) {
+		msg->flags &= ~IPCBOX_MSG_PENDING;
+		mb->nr_pending--;
+	} else if (!WARN_ON_ONCE(!(msg->flags & IPCBOX_MSG_PARKED))) {
+		list_del_init(&msg->node);
+		msg->flags &= ~IPCBOX_MSG_PARKED;
+		mb->nr_parked--;
+	}
+	mb->received++;
+	ipcbox_cache_release(mb, msg, ev);
+	if (w)
+		ipcbox_sender_done(mb, w);
+	/* A receive that returns no info cannot return the token either. */
+	if (call && ((rx->flags & IPCBOX_RX_NOREPLY) || !rx->uinfo))
+		ipcbox_call_end(mb, call, IPCBOX_CALL_READ);
+	else if (call)
+		ipcbox_call_bind(mb, call, f);
+	ipcbox_refill(mb, ev);
+}
+
+/* The info of @rx out to user space, in the caller's size; may fault. */
+static int ipcbox_put_info(const struct ipcbox_rx *rx)
+{
+	if (!rx->uinfo)
+		return 0;
+	return ipcbox_copy_out(rx->uinfo, rx->info_size, &rx->info,
+			       sizeof(rx->info));
 }
 
 /*
- * The copy to a receiver failed: put the message back where it was.
- * @held: the receiver holds it (it was being peeked when taken).
+ * Copy claimed @msg out, under the lock if that cannot fault: the payload
+ * is small and the info no larger than the kernel's.
  */
-static void ipcbox_requeue(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg,
-			   bool held)
+static bool ipcbox_copy_out_msg(struct ipcbox_mailbox *mb,
+				struct ipcbox_rx *rx, struct ipcbox_msg *msg)
+	__must_hold(&mb->lock)
 {
-	struct ipcbox_call_ctx *ctx = ipcbox_msg_call(msg);
-	__poll_t ev = EPOLLIN | EPOLLRDNORM;
-	struct ipcbox_waiter *taker;
-	bool free;
+	size_t isize = rx->uinfo ? rx->info_size : 0;
+	bool ok;
 
-	ipcbox_lock(mb);
-	if (held) {
-		msg->holders--;
-		msg->flags &= ~IPCBOX_MSG_ORPHAN;
-	}
-	mb->received--;
-	if (ctx && ctx->state == IPCBOX_CALL_RECEIVED) {
-		/* The request is not received after all: unbind it. */
-		list_del_init(&ctx->node);
-		ctx->server = NULL;
-		ctx->state = IPCBOX_CALL_QUEUED;
-		refcount_dec(&ctx->ref);
-	} else if (ctx) {
-		/* Nobody waits for an answer any more. */
-		if (ctx->state == IPCBOX_CALL_ABANDONED)
-			list_del_init(&ctx->node);
-		else
-			ctx = NULL;	/* ended: the caller was told */
-		free = ipcbox_msg_disown(msg);
-		ipcbox_unlock(mb);
-		if (ctx)
-			ipcbox_call_put(ctx);
-		if (free)
-			ipcbox_msg_free(msg);
-		return;
-	}
-	taker = ipcbox_handoff(mb, msg);
-	if (taker) {
-		mb->received++;
-		ipcbox_call_received(mb, msg, taker->file);
-	} else {
-		ipcbox_queue_insert(mb, msg);
-	}
+	lockdep_assert_held(&mb->lock);
+	if (isize)
+		ipcbox_fill_info(msg, &rx->info, false);
+	if (msg->len + isize <= IPCBOX_COPY_LOCKED_MAX &&
+	    isize <= sizeof(rx->info) &&
+	    !copy_to_user_nofault(rx->buf, msg->data, msg->len) &&
+	    (!isize || !copy_to_user_nofault(rx->uinfo, &rx->info, isize)))
+		return true;
 	ipcbox_unlock(mb);
-	ipcbox_notify(mb, ev);
+	ok = !copy_to_user(rx->buf, msg->data, msg->len) && !ipcbox_put_info(rx);
+	ipcbox_lock(mb);
+	return ok;
+}
+
+/*
+ * Copy claimed @msg out and take it. Return its length, -EFAULT or -EINTR
+ * (it stays for others), or -EAGAIN when its sender withdrew it
+ * meanwhile: then look again. The lock is held throughout.
+ */
+static long ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_file *f,
+			struct ipcbox_rx *rx, struct ipcbox_msg *msg,
+			__poll_t *ev, struct list_head *reap)
+	__must_hold(&mb->lock)
+{
+	bool copied = ipcbox_copy_out_msg(mb, rx, msg);
+
+	lockdep_assert_held(&mb->lock);
+	if (msg->flags & IPCBOX_MSG_CANCELLED) {
+		/* Off every list: ours to discard, unless someone holds it. */
+		msg->flags &= ~(IPCBOX_MSG_CLAIMED | IPCBOX_MSG_CANCELLED);
+		if (ipcbox_msg_disown(msg))
+			ipcbox_reap(reap, msg);
+		return -EAGAIN;
+	}
+	/*
+	 * A task being killed never returns to user space: what it took
+	 * would die with it. Leave the message, as after a failed copy.
+	 */
+	if (!copied || fatal_signal_pending(current)) {
+		ipcbox_unclaim_flag(mb, msg);
+		if (msg->flags & IPCBOX_MSG_QUEUED)
+			ipcbox_offer(mb, msg);
+		return copied ? -EINTR : -EFAULT;
+	}
+	ipcbox_commit(mb, f, rx, msg, ev);
+	if (ipcbox_msg_disown(msg))
+		ipcbox_reap(reap, msg);
+	return msg->len;
+}
+
+/*
+ * Found @msg, but do not take it: it is too large for the buffer
+ * (-EMSGSIZE, the info says how large), or a PEEK copies it out, holding
+ * it while the lock is dropped. -EAGAIN: look again.
+ */
+static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
+			struct ipcbox_msg *msg, struct list_head *reap)
+	__must_hold(&mb->lock)
+{
+	long ret = msg->len;
+
+	lockdep_assert_held(&mb->lock);
+	if (msg->len > rx->size) {
+		memset(&rx->info, 0, sizeof(rx->info));
+		rx->info.len = msg->len;
+		return -EMSGSIZE;
+	}
+	if (!ipcbox_msg_hold(msg)) {
+		/* That many peekers: let them go first. */
+		ipcbox_unlock(mb);
+		cond_resched();
+		ipcbox_lock(mb);
+		return -EAGAIN;
+	}
+	ipcbox_fill_info(msg, &rx->info, true);
+	ipcbox_unlock(mb);
+	if (copy_to_user(rx->buf, msg->data, msg->len) || ipcbox_put_info(rx))
+		ret = -EFAULT;
+	ipcbox_lock(mb);
+	ipcbox_msg_unhold(msg, reap);
+	return ret;
+}
+
+/* Block as a receiver until something may have changed. */
+static void ipcbox_recv_sleep(struct ipcbox_mailbox *mb, struct ipcbox_waiter *w,
+			      struct ipcbox_rx *rx, __poll_t *ev)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	w->task = current;
+	w->msg = NULL;
+	w->kind = rx->flags & IPCBOX_RECV_PEEK ? IPCBOX_WAIT_PEEK : IPCBOX_WAIT_RECV;
+	w->state = IPCBOX_WS_WAITING;
+	w->rx = rx;
+	w->ns = task_active_pid_ns(current);
+	w->taker = w->kind == IPCBOX_WAIT_RECV &&
+		   !(rx->flags & IPCBOX_RX_FILTERS) && rx->size >= mb->msg_size_max;
+	list_add_tail(&w->node, &mb->receivers);
+	mb->waiting_receivers++;
+	if (w->taker) {
+		mb->takers++;
+		if (mb->capacity == 0)
+			*ev |= EPOLLOUT | EPOLLWRNORM;
+	}
+	ipcbox_sleep(mb, &rx->dl, ev);
+	if (w->state != IPCBOX_WS_HANDED)
+		ipcbox_receiver_leave(mb, w);
+}
+
+/* Why a receive that found nothing ends now, or 0 to wait. */
+static long ipcbox_recv_why_not(struct ipcbox_mailbox *mb,
+				const struct ipcbox_rx *rx)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	if (mb->shutdown)
+		return -EPIPE;
+	if (rx->dl.nonblock)
+		return -EAGAIN;
+	if (ipcbox_expired(&rx->dl)) {
+		mb->timeouts++;
+		return -ETIMEDOUT;
+	}
+	if (signal_pending(current))
+		return ipcbox_interrupted(&rx->dl);
+	return 0;
 }
 
 /**
- * ipcbox_recv() - receive (or peek at) one message
+ * ipcbox_mailbox_receive() - receive (or peek at) one message
  * @f:		The receiver's open file.
- * @buf:	User buffer for the payload.
- * @size:	Its size.
- * @args:	Flags, timeout and filters (reserved fields already checked;
- *		O_NONBLOCK of the file folded into flags).
- * @uinfo:	Out: about the message, or NULL; with -EMSGSIZE only its
- *		@len is set, to the length needed.
+ * @rx:		The receive (flags checked); @rx->info is scratch.
  *
  * A message is only consumed once it reached user space: if a copy
- * faults, the message goes back into the queue in its place.
+ * faults, the message stays where it was. With -EMSGSIZE only the info's
+ * @len is set, to the length needed.
  *
  * Return: the message length, or -EINVAL, -EMSGSIZE (buffer too small;
  * the message stays queued), -EFAULT, -EPIPE (shut down and drained),
  * -EAGAIN, -ETIMEDOUT, -EINTR or -ERESTARTSYS.
  */
-long ipcbox_recv(struct ipcbox_file *f, void __user *buf, size_t size,
-		 const struct ipcbox_recv *args,
-		 struct ipcbox_msg_info __user *uinfo)
+long ipcbox_mailbox_receive(struct ipcbox_file *f, struct ipcbox_rx *rx)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ipcbox_mailbox *mb = f->mb;
-	bool peek = args->flags & IPCBOX_RECV_PEEK;
-	struct ipcbox_deadline dl;
 	struct ipcbox_waiter w;
-	struct ipcbox_msg_info info;
 	struct ipcbox_msg *msg;
 	__poll_t ev = 0;
-	bool held;
-	u32 len = 0;
+	LIST_HEAD(reap);
 	long ret;
-
-	if (args->flags & ~IPCBOX_RECV_FLAGS)
-		return -EINVAL;
-	if ((args->flags & IPCBOX_RECV_FILTER_PID) && args->filter_pid <= 0)
-		return -EINVAL;
-	ret = ipcbox_deadline_init(&dl, args->timeout_ns,
-				   args->flags & IPCBOX_RECV_ABSTIME,
-				   args->flags & IPCBOX_RECV_NONBLOCK);
-	if (ret)
-		return ret;
 
 	ipcbox_lock(mb);
 	for (;;) {
-		msg = ipcbox_find(mb, args, ns);
-		if (msg) {
-			if (msg->len > size) {
-				len = msg->len;
-				ret = -EMSGSIZE;
-				goto out_unlock;
-			}
-			if (!peek) {
-				ipcbox_take(mb, msg, &ev, f);
+		msg = ipcbox_find(mb, rx, ns, &reap);
+		if (msg && (msg->len > rx->size || (rx->flags & IPCBOX_RECV_PEEK))) {
+			ret = ipcbox_look(mb, rx, msg, &reap);
+			if (ret != -EAGAIN)
 				break;
-			}
-			if (msg->holders < U16_MAX) {
-				msg->holders++;
-				break;
-			}
-			ipcbox_unlock(mb);	/* that many peekers: let them go */
-			cond_resched();
-			ipcbox_lock(mb);
 			continue;
 		}
-		if (mb->shutdown) {
-			ret = -EPIPE;
-			goto out_unlock;
-		}
-		if (dl.nonblock) {
-			ret = -EAGAIN;
-			goto out_unlock;
-		}
-		if (ipcbox_expired(&dl)) {
-			mb->timeouts++;
-			ret = -ETIMEDOUT;
-			goto out_unlock;
-		}
-
-		ipcbox_wait_add(mb, &w, peek ? IPCBOX_WAIT_PEEK :
-				IPCBOX_WAIT_RECV, IPCBOX_WS_WAITING);
-		w.msg = NULL;
-		w.flags = args->flags;
-		w.filter_pid = args->filter_pid;
-		w.filter_tag = args->filter_tag;
-		w.size = size;
-		w.ns = ns;
-		w.file = f;
-		mb->waiting_receivers++;
-		if (!peek) {
-			mb->takers++;
-			if (mb->capacity == 0)
-				ev |= EPOLLOUT | EPOLLWRNORM;
-		}
-		ipcbox_sleep(mb, &dl, &ev);
-		list_del_init(&w.wq.entry);
-		mb->waiting_receivers--;
-		if (w.state == IPCBOX_WS_HANDED) {
-			msg = w.msg;
-			break;
-		}
-		if (!peek)
-			mb->takers--;
-		if (signal_pending(current)) {
-			ret = ipcbox_interrupted(&dl);
-			goto out_unlock;
-		}
-	}
-	/* Taken while a peeker copies it: hold it too, the last one frees. */
-	held = peek;
-	if (!peek && msg->holders) {
-		msg->holders++;
-		msg->flags |= IPCBOX_MSG_ORPHAN;
-		held = true;
-	}
-	ipcbox_unlock(mb);
-	ipcbox_notify(mb, ev);
-
-	/*
-	 * A task being killed never returns to user space: the message it
-	 * took (found, or handed to it after the kill) would die with it.
-	 * Give it back, as after a failed copy.
-	 */
-	if (!peek && fatal_signal_pending(current)) {
-		ipcbox_requeue(mb, msg, held);
-		return -EINTR;
-	}
-
-	if (uinfo)
-		ipcbox_fill_info(msg, &info, peek);
-	if (copy_to_user(buf, msg->data, msg->len) ||
-	    (uinfo && copy_to_user(uinfo, &info, sizeof(info)))) {
-		if (peek)
-			ipcbox_msg_unhold(mb, msg);
-		else
-			ipcbox_requeue(mb, msg, held);
-		return -EFAULT;
-	}
-	ret = msg->len;
-	if (held)
-		ipcbox_msg_unhold(mb, msg);
-	else
-		ipcbox_msg_free(msg);
-	return ret;
-
-out_unlock:
-	ipcbox_unlock(mb);
-	ipcbox_notify(mb, ev);
-	if (ret == -EMSGSIZE && uinfo) {
-		memset(&info, 0, sizeof(info));
-		info.len = len;
-		if (copy_to_user(uinfo, &info, sizeof(info)))
-			ret = -EFAULT;
-	}
-	return ret;
-}
-
-/**
- * ipcbox_call() - send a request and wait for its reply
- * @f:		The caller's open file.
- * @args:	The request, the reply buffer, timeout (reserved fields and
- *		reply_info already checked).
- * @uinfo:	Out: about the reply.
- *
- * The request travels like a SYNC send. Once a receiver took it, a timeout
- * or signal abandons it (a later REPLY gets -ECANCELED) instead of taking
- * it back.
- *
- * Return: the reply's length, or -EINVAL, -EMSGSIZE, -ENOMEM, -EFAULT,
- * -EPIPE (shut down before the reply), -ECONNRESET (the receiving fd
- * closed without replying), -ETIMEDOUT, -EINTR or -ERESTARTSYS.
- */
-long ipcbox_call(struct ipcbox_file *f, const struct ipcbox_call *args,
-		 struct ipcbox_msg_info __user *uinfo)
-{
-	struct ipcbox_mailbox *mb = f->mb;
-	struct ipcbox_msg *msg, *reply = NULL;
-	struct ipcbox_msg_info info;
-	struct ipcbox_call_ctx *ctx;
-	struct ipcbox_waiter *taker;
-	struct ipcbox_deadline dl;
-	struct ipcbox_waiter w;
-	bool withdrawn = false;
-	__poll_t ev = 0;
-	long ret;
-
-	if ((args->flags & ~IPCBOX_CALL_FLAGS) || args->timeout_ns == 0 ||
-	    args->priority >= IPCBOX_PRIO_MAX)
-		return -EINVAL;
-	if (args->len > mb->msg_size_max)
-		return -EMSGSIZE;
-	ret = ipcbox_deadline_init(&dl, args->timeout_ns,
-				   args->flags & IPCBOX_CALL_ABSTIME, false);
-	if (ret)
-		return ret;
-
-	ctx = kzalloc(sizeof(*ctx), IPCBOX_GFP_MSG);
-	if (!ctx)
-		return -ENOMEM;
-	INIT_LIST_HEAD(&ctx->node);
-	refcount_set(&ctx->ref, 1);
-	ctx->state = IPCBOX_CALL_QUEUED;
-	ctx->reply_size = args->reply_size;
-	ctx->token = get_random_u64() | 1;
-	ctx->tag = args->tag;
-	msg = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len, true);
-	if (IS_ERR(msg)) {
-		kfree(ctx);
-		return PTR_ERR(msg);
-	}
-	msg->prio = args->priority;
-	msg->tag = args->tag;
-	ipcbox_msg_ext(msg)->call = ctx;
-	ipcbox_msg_ext(msg)->token = ctx->token;
-	msg->timestamp = ktime_get_ns();
-
-	ipcbox_lock(mb);
-	if (mb->shutdown) {
-		ipcbox_unlock(mb);
-		ipcbox_msg_free(msg);
-		kfree(ctx);
-		return -EPIPE;
-	}
-	msg->seq = mb->next_seq++;
-	ctx->seq = msg->seq;
-	ipcbox_wait_add(mb, &w, IPCBOX_WAIT_SEND, IPCBOX_WS_QUEUED);
-	w.sync = true;
-	w.msg = NULL;
-	ctx->waiter = &w;
-	mb->waiting_senders++;
-	taker = ipcbox_handoff(mb, msg);
-	if (taker) {
-		mb->sent++;
-		mb->received++;
-		ipcbox_call_received(mb, msg, taker->file);
-		w.state = IPCBOX_WS_DONE;
-	} else if (ipcbox_unbounded(mb) || mb->capacity == 0 ||
-		   (!mb->nr_pending && mb->depth < mb->capacity)) {
-		ipcbox_queue_insert(mb, msg);
-		ev |= EPOLLIN | EPOLLRDNORM;
-		ipcbox_msg_wait_on(msg, &w);
-	} else {
-		msg->flags |= IPCBOX_MSG_PENDING;
-		list_add_tail(&msg->node, &mb->pending);
-		mb->nr_pending++;
-		ipcbox_msg_wait_on(msg, &w);
-		w.state = IPCBOX_WS_PENDING;
-	}
-
-	for (;;) {
-		if (ctx->state == IPCBOX_CALL_REPLIED) {
-			reply = ctx->reply;
-			ctx->reply = NULL;
-			ret = 0;
-			break;
-		}
-		if (ctx->state == IPCBOX_CALL_RESET) {
-			ret = -ECONNRESET;
-			break;
-		}
-		if (ctx->state == IPCBOX_CALL_SHUTDOWN ||
-		    w.state == IPCBOX_WS_ABORTED) {
-			withdrawn = w.state == IPCBOX_WS_ABORTED;
-			ret = -EPIPE;
-			break;
-		}
-		if (ipcbox_expired(&dl)) {
-			ret = -ETIMEDOUT;
-			mb->timeouts++;
+		if (msg) {
+			ipcbox_claim(mb, msg);
 		} else {
-			ipcbox_sleep(mb, &dl, &ev);
-			if (!signal_pending(current))
+			ret = ipcbox_recv_why_not(mb, rx);
+			if (ret)
+				break;
+			ipcbox_recv_sleep(mb, &w, rx, &ev);
+			if (w.state != IPCBOX_WS_HANDED)
 				continue;
-			ret = ipcbox_interrupted(&dl);
+			msg = w.msg;	/* claimed for us */
 		}
-		if (ctx->state == IPCBOX_CALL_QUEUED) {
-			ipcbox_withdraw(mb, msg, &ev);
-			withdrawn = true;
-		} else {
-			ctx->state = IPCBOX_CALL_ABANDONED;
-		}
-		break;
+		ret = ipcbox_take(mb, f, rx, msg, &ev, &reap);
+		if (ret != -EAGAIN)
+			break;
 	}
-	ctx->waiter = NULL;
-	list_del_init(&w.wq.entry);
-	mb->waiting_senders--;
-	if (withdrawn && !ipcbox_msg_disown(msg))
-		withdrawn = false;	/* the last peeker frees it */
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
-
-	if (withdrawn)
-		ipcbox_msg_free(msg);
-	ipcbox_call_put(ctx);
-	if (!reply)
-		return ret;
-
-	ipcbox_fill_info(reply, &info, true);
-	if (copy_to_user(u64_to_user_ptr(args->reply_buf), reply->data,
-			 reply->len) ||
-	    copy_to_user(uinfo, &info, sizeof(info)))
+	ipcbox_reap_all(mb, &reap);
+	if (ret == -EMSGSIZE && ipcbox_put_info(rx))
 		ret = -EFAULT;
-	else
-		ret = reply->len;
-	ipcbox_msg_free(reply);
 	return ret;
 }
 
-/**
- * ipcbox_reply() - answer a request received on @f
- * @f:		The fd that received the request.
- * @args:	Token and reply payload (flags and reserved fields checked).
- *
- * Return: 0, or -ENOENT (no open request with that token on @f),
- * -ECANCELED (the caller gave up), -EMSGSIZE (larger than the caller's
- * buffer; the request stays open), -ENOMEM or -EFAULT.
- */
-long ipcbox_reply(struct ipcbox_file *f, const struct ipcbox_reply *args)
+/* ---- CALL contexts on the mailbox ----------------------------------- */
+
+/* A request was taken by a receiver on @f: only @f may answer it now. */
+void ipcbox_call_bind(struct ipcbox_mailbox *mb, struct ipcbox_call_ctx *call,
+		      struct ipcbox_file *f)
+	__must_hold(&mb->lock)
 {
-	struct ipcbox_mailbox *mb = f->mb;
-	struct ipcbox_call_ctx *ctx, *found = NULL;
-	struct ipcbox_msg *reply;
-	long ret;
+	lockdep_assert_held(&mb->lock);
+	call->state = IPCBOX_CALL_RECEIVED;
+	call->server = f;
+	refcount_inc(&call->ref);	/* the server's reference */
+	list_add_tail(&call->mb_node, &mb->calls);
+	mb->nr_calls++;
+	/* Newest first: a REPLY_RECV loop answers the one it just got. */
+	list_add(&call->srv_node, &f->calls);
+}
 
-	if (!args->token)
-		return -ENOENT;
-	if (args->len > mb->msg_size_max)
-		return -EMSGSIZE;
-	reply = ipcbox_msg_alloc(u64_to_user_ptr(args->buf), args->len, false);
-	if (IS_ERR(reply))
-		return PTR_ERR(reply);
-	reply->timestamp = ktime_get_ns();
-
-	ipcbox_lock(mb);
-	list_for_each_entry(ctx, &mb->calls, node) {
-		if (ctx->token == args->token && ctx->server == f) {
-			found = ctx;
-			break;
-		}
-	}
-	if (!found) {
-		ret = -ENOENT;
-	} else if (found->state == IPCBOX_CALL_ABANDONED) {
-		list_del_init(&found->node);
-		ipcbox_call_put(found);	/* the last reference, no reply */
-		ret = -ECANCELED;
-	} else if (args->len > found->reply_size) {
-		ret = -EMSGSIZE;
-	} else {
-		reply->seq = found->seq;
-		reply->tag = found->tag;
-		found->reply = reply;
-		reply = NULL;
-		ipcbox_call_end(mb, found, IPCBOX_CALL_REPLIED);
-		ret = 0;
-	}
-	ipcbox_unlock(mb);
-	if (reply)
-		ipcbox_msg_free(reply);
-	return ret;
+static void ipcbox_call_unbind(struct ipcbox_mailbox *mb,
+			       struct ipcbox_call_ctx *call)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&call->mb_node);
+	list_del_init(&call->srv_node);
+	call->server = NULL;
+	if (call->state == IPCBOX_CALL_ABANDONED)
+		mb->nr_abandoned--;
+	else if (call->state == IPCBOX_CALL_RECEIVED)
+		mb->nr_calls--;
 }
 
 /**
- * ipcbox_shutdown() - refuse further sends and wake everybody
+ * ipcbox_call_end() - tell a waiting caller how its call ended
+ * @mb:		The mailbox.
+ * @call:	A call QUEUED (taken by read(2)) or RECEIVED.
+ * @state:	REPLIED, RESET, SHUTDOWN or READ.
+ *
+ * Drops the server's reference; the caller still holds one.
+ */
+void ipcbox_call_end(struct ipcbox_mailbox *mb, struct ipcbox_call_ctx *call,
+		     enum ipcbox_call_state state)
+	__must_hold(&mb->lock)
+{
+	bool bound = call->state == IPCBOX_CALL_RECEIVED;
+
+	lockdep_assert_held(&mb->lock);
+	if (bound)
+		ipcbox_call_unbind(mb, call);
+	call->state = state;
+	if (call->caller)
+		wake_up_process(call->caller);
+	if (bound)
+		ipcbox_call_put(call);	/* not the last: the caller's is left */
+}
+
+/* A received call's caller gave up: keep it for the server's ECANCELED. */
+void ipcbox_call_abandon(struct ipcbox_mailbox *mb, struct ipcbox_call_ctx *call)
+	__must_hold(&mb->lock)
+{
+	struct ipcbox_call_ctx *old;
+
+	lockdep_assert_held(&mb->lock);
+	list_move_tail(&call->mb_node, &mb->abandoned);
+	mb->nr_calls--;
+	mb->nr_abandoned++;
+	call->state = IPCBOX_CALL_ABANDONED;
+	call->caller = NULL;
+	if (mb->nr_abandoned <= IPCBOX_ABANDONED_MAX)
+		return;
+	/* Bounded: the oldest is forgotten, its REPLY will get ENOENT. */
+	old = list_first_entry(&mb->abandoned, struct ipcbox_call_ctx, mb_node);
+	ipcbox_call_drop(mb, old);
+}
+
+/* Forget an abandoned call: its last reference, and it holds no reply. */
+void ipcbox_call_drop(struct ipcbox_mailbox *mb, struct ipcbox_call_ctx *call)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	ipcbox_call_unbind(mb, call);
+	call->state = IPCBOX_CALL_DROPPED;
+	ipcbox_call_put(call);
+}
+
+/* ---- shutdown, stat, poll, release ---------------------------------- */
+
+/*
+ * Shutdown has taken a blocked sender's message off its lists: the send
+ * failed. Who frees the message is decided here, at once: a receiver
+ * that has it claimed discards it, else the sender when it wakes.
+ */
+static void ipcbox_abort_sender(struct ipcbox_mailbox *mb,
+				struct ipcbox_waiter *w)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del_init(&w->node);
+	if (!ipcbox_msg_disown(w->msg))
+		w->msg = NULL;
+	ipcbox_wake(w, IPCBOX_WS_ABORTED);
+}
+
+/**
+ * ipcbox_mailbox_shutdown() - refuse further sends and wake everybody
  * @mb:		The mailbox.
  *
- * Blocked sends fail with EPIPE and their messages are withdrawn; messages
- * parked by CACHE sends were accepted, so they join the queue even beyond
- * its capacity. Receivers drain the queue, then see end-of-file.
+ * Blocked sends fail with EPIPE and their messages are taken back; callers
+ * whose requests were received get EPIPE. Messages parked by CACHE sends
+ * were accepted: receivers drain them after the queue, then see
+ * end-of-file.
  */
-void ipcbox_shutdown(struct ipcbox_mailbox *mb)
+void ipcbox_mailbox_shutdown(struct ipcbox_mailbox *mb)
 {
-	struct ipcbox_call_ctx *ctx, *ctmp;
-	struct ipcbox_msg *msg, *tmp;
-	struct ipcbox_waiter *w;
 	__poll_t ev = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
 		      EPOLLHUP | EPOLLRDHUP | EPOLLERR;
+	struct ipcbox_waiter *w, *wtmp;
+	struct ipcbox_call_ctx *call, *ctmp;
 
 	ipcbox_lock(mb);
 	if (mb->shutdown) {
@@ -1273,36 +1203,27 @@ void ipcbox_shutdown(struct ipcbox_mailbox *mb)
 		return;
 	}
 	mb->shutdown = true;
-	list_for_each_entry_safe(msg, tmp, &mb->queue, node) {
-		w = ipcbox_msg_unwait(mb, msg);
-		if (!w)
-			continue;
-		list_del(&msg->node);
-		mb->depth--;
-		mb->bytes -= msg->len;
-		w->state = IPCBOX_WS_ABORTED;
-	}
-	list_for_each_entry_safe(ctx, ctmp, &mb->calls, node)
-		if (ctx->state == IPCBOX_CALL_RECEIVED)
-			ipcbox_call_end(mb, ctx, IPCBOX_CALL_SHUTDOWN);
-	list_for_each_entry_safe(msg, tmp, &mb->pending, node) {
-		list_del(&msg->node);
-		msg->flags &= ~IPCBOX_MSG_PENDING;
+	list_for_each_entry_safe(w, wtmp, &mb->pendq, node) {
+		w->msg->flags &= ~IPCBOX_MSG_PENDING;
 		mb->nr_pending--;
-		w = ipcbox_msg_unwait(mb, msg);
-		if (w) {
-			w->state = IPCBOX_WS_ABORTED;
-			continue;
-		}
-		ipcbox_queue_insert(mb, msg);
-		ipcbox_cache_release(mb, msg, &ev);
+		ipcbox_abort_sender(mb, w);
 	}
-	__wake_up_locked(&mb->waitq, TASK_INTERRUPTIBLE, 0);
+	list_for_each_entry_safe(w, wtmp, &mb->syncq, node) {
+		ipcbox_msg_ext(w->msg)->waiter = NULL;
+		if (w->msg->flags & IPCBOX_MSG_CLAIMED)
+			mb->nr_claimed--;
+		ipcbox_queue_del(mb, w->msg, &ev);
+		ipcbox_abort_sender(mb, w);
+	}
+	list_for_each_entry_safe(call, ctmp, &mb->calls, mb_node)
+		ipcbox_call_end(mb, call, IPCBOX_CALL_SHUTDOWN);
+	list_for_each_entry(w, &mb->receivers, node)
+		ipcbox_wake(w, IPCBOX_WS_WOKEN);
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, ev);
 }
 
-void ipcbox_stat(struct ipcbox_mailbox *mb, struct ipcbox_stat *st)
+void ipcbox_mailbox_stat(struct ipcbox_mailbox *mb, struct ipcbox_stat *st)
 {
 	struct user_namespace *user_ns = current_user_ns();
 
@@ -1314,46 +1235,57 @@ void ipcbox_stat(struct ipcbox_mailbox *mb, struct ipcbox_stat *st)
 	st->gid = from_kgid_munged(user_ns, mb->gid);
 	if (mb->name[0])
 		st->flags |= IPCBOX_STAT_NAMED;
-	if (READ_ONCE(mb->unlinked))
-		st->flags |= IPCBOX_STAT_UNLINKED;
 	strscpy(st->name, mb->name, sizeof(st->name));
 
 	ipcbox_lock(mb);
+	/* What is there now, */
 	st->depth = mb->depth;
 	st->bytes = mb->bytes;
+	st->charge = mb->charge;
+	st->cached = mb->nr_cached;
+	st->pending = mb->nr_pending;
+	if (mb->shutdown)
+		st->flags |= IPCBOX_STAT_SHUTDOWN;
+	/* who waits, */
 	st->waiting_senders = mb->waiting_senders;
 	st->waiting_receivers = mb->waiting_receivers;
+	st->calls = mb->nr_calls;
+	st->abandoned = mb->nr_abandoned;
+	if (READ_ONCE(mb->unlinked))
+		st->flags |= IPCBOX_STAT_UNLINKED;
+	/* and what happened since creation. */
 	st->sent = mb->sent;
 	st->received = mb->received;
 	st->timeouts = mb->timeouts;
-	st->cached = mb->nr_cached;
-	if (mb->shutdown)
-		st->flags |= IPCBOX_STAT_SHUTDOWN;
 	ipcbox_unlock(mb);
 }
 
 /* poll(2) readiness for @f, honouring its access mode. */
-__poll_t ipcbox_poll_mask(struct ipcbox_file *f, fmode_t fmode)
+__poll_t ipcbox_mailbox_poll(struct ipcbox_file *f, fmode_t fmode)
 {
 	struct ipcbox_mailbox *mb = f->mb;
 	__poll_t mask = 0;
+	bool room;
 
 	ipcbox_lock(mb);
 	if (fmode & FMODE_READ) {
-		if (mb->depth)
+		if (mb->depth > mb->nr_claimed || (mb->shutdown && mb->nr_parked))
 			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (mb->shutdown)
+		else if (mb->shutdown && !mb->depth)
 			mask |= EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLRDHUP;
 	}
 	if (fmode & FMODE_WRITE) {
+		if (mb->capacity == 0)
+			room = mb->takers;
+		else if (ipcbox_unbounded(mb))
+			room = mb->charge + IPCBOX_MSG_OVERHEAD <=
+			       READ_ONCE(ipcbox_max_unbounded_bytes);
+		else
+			room = !mb->nr_pending && !mb->nr_parked &&
+			       mb->depth < mb->capacity;
 		if (mb->shutdown)
 			mask |= EPOLLOUT | EPOLLWRNORM | EPOLLERR;
-		else if (f->cached)
-			;	/* the CACHE slot is taken: wait for it */
-		else if (mb->capacity == 0 ? mb->takers != 0 :
-			 ipcbox_unbounded(mb) ?
-			 mb->bytes < READ_ONCE(ipcbox_max_unbounded_bytes) :
-			 !mb->nr_pending && mb->depth < mb->capacity)
+		else if (room && !f->cached)
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	ipcbox_unlock(mb);
@@ -1364,47 +1296,52 @@ __poll_t ipcbox_poll_mask(struct ipcbox_file *f, fmode_t fmode)
  * The fd closes: a message in its CACHE slot stays, without an owner;
  * callers whose requests it received and did not answer learn at once.
  */
-void ipcbox_file_release(struct ipcbox_file *f)
+void ipcbox_mailbox_release_file(struct ipcbox_file *f)
 {
 	struct ipcbox_mailbox *mb = f->mb;
-	struct ipcbox_call_ctx *ctx, *tmp;
+	struct ipcbox_call_ctx *call, *tmp;
 
 	ipcbox_lock(mb);
 	if (f->cached) {
-		ipcbox_msg_ext(f->cached)->cache_owner = NULL;
+		ipcbox_msg_ext(f->cached)->parker = NULL;
 		f->cached = NULL;
-		mb->nr_cached--;
+		mb->nr_orphaned++;
 	}
-	list_for_each_entry_safe(ctx, tmp, &mb->calls, node) {
-		if (ctx->server != f)
-			continue;
-		if (ctx->state == IPCBOX_CALL_ABANDONED) {
-			list_del_init(&ctx->node);
-			ipcbox_call_put(ctx);	/* no reply: kfree only */
-		} else {
-			ipcbox_call_end(mb, ctx, IPCBOX_CALL_RESET);
-		}
+	list_for_each_entry_safe(call, tmp, &f->calls, srv_node) {
+		if (call->state == IPCBOX_CALL_ABANDONED)
+			ipcbox_call_drop(mb, call);
+		else
+			ipcbox_call_end(mb, call, IPCBOX_CALL_RESET);
 	}
 	ipcbox_unlock(mb);
 }
 
+/* ---- life cycle ----------------------------------------------------- */
+
 struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 {
 	struct ipcbox_mailbox *mb;
+	int p;
 
 	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
 	if (!mb)
 		return NULL;
 	kref_init(&mb->ref);
-	init_waitqueue_head(&mb->waitq);
-	INIT_LIST_HEAD(&mb->queue);
-	INIT_LIST_HEAD(&mb->pending);
+	spin_lock_init(&mb->lock);
+	for (p = 0; p < IPCBOX_PRIO_MAX; p++)
+		INIT_LIST_HEAD(&mb->levels[p]);
+	INIT_LIST_HEAD(&mb->pendq);
+	INIT_LIST_HEAD(&mb->syncq);
+	INIT_LIST_HEAD(&mb->parked);
+	INIT_LIST_HEAD(&mb->receivers);
 	INIT_LIST_HEAD(&mb->calls);
+	INIT_LIST_HEAD(&mb->abandoned);
 	init_waitqueue_head(&mb->pollq);
 	INIT_LIST_HEAD(&mb->list);
 	mb->capacity = capacity;
 	mb->msg_size_max = msg_size_max;
 	mb->next_seq = 1;
+	mb->token_key = get_random_u64();
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->user_ns = get_user_ns(current_user_ns());
@@ -1412,18 +1349,36 @@ struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 	return mb;
 }
 
+static void ipcbox_free_list(struct list_head *head)
+{
+	struct ipcbox_msg *msg, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(msg, tmp, head, node) {
+		ipcbox_msg_free(NULL, msg);
+		if (!(++n % IPCBOX_SCAN_BATCH))
+			cond_resched();
+	}
+}
+
 static void ipcbox_mailbox_release(struct kref *ref)
 {
 	struct ipcbox_mailbox *mb = container_of(ref, struct ipcbox_mailbox,
 						 ref);
-	struct ipcbox_msg *msg, *tmp;
+	int p;
 
-	/* No file is left, so no task is blocked here and nothing peeks. */
-	list_for_each_entry_safe(msg, tmp, &mb->queue, node)
-		ipcbox_msg_free(msg);
-	list_for_each_entry_safe(msg, tmp, &mb->pending, node)
-		ipcbox_msg_free(msg);
-	ipcbox_registry_release(mb);
+	/*
+	 * No file is left, so no task waits or copies here, and no call is
+	 * bound: what is left are queued and parked messages.
+	 */
+	for (p = 0; p < IPCBOX_PRIO_MAX; p++)
+		ipcbox_free_list(&mb->levels[p]);
+	ipcbox_free_list(&mb->parked);
+	for (p = 0; p < IPCBOX_SPARES; p++)
+		if (mb->spare[p])
+			ipcbox_msg_destroy(mb->spare[p]);
+	if (mb->quota)
+		ipcbox_quota_uncharge(mb->quota);
 	put_user_ns(mb->user_ns);
 	kfree(mb);
 }

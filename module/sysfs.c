@@ -31,7 +31,7 @@ static ssize_t ipcbox_stat_show(struct device *dev,
 	struct ipcbox_stat st;
 	const void *field = (const char *)&st + a->offset;
 
-	ipcbox_stat(ipcbox_dev_mailbox(dev), &st);
+	ipcbox_mailbox_stat(ipcbox_dev_mailbox(dev), &st);
 	if (a->wide)
 		return sysfs_emit(buf, "%llu\n", *(const u64 *)field);
 	return sysfs_emit(buf, a->fmt, *(const u32 *)field);
@@ -77,7 +77,7 @@ static ssize_t owner_show(struct device *dev, struct device_attribute *attr,
 {
 	struct ipcbox_stat st;
 
-	ipcbox_stat(ipcbox_dev_mailbox(dev), &st);
+	ipcbox_mailbox_stat(ipcbox_dev_mailbox(dev), &st);
 	return sysfs_emit(buf, "%u:%u\n", st.uid, st.gid);
 }
 static DEVICE_ATTR_RO(owner);
@@ -88,7 +88,7 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 {
 	struct ipcbox_stat st;
 
-	ipcbox_stat(ipcbox_dev_mailbox(dev), &st);
+	ipcbox_mailbox_stat(ipcbox_dev_mailbox(dev), &st);
 	return sysfs_emit(buf, "%s\n", st.flags & IPCBOX_STAT_SHUTDOWN ?
 			  "shutdown" : "open");
 }

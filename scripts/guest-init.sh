@@ -6,7 +6,8 @@
 #   LOAD_MODULE=1|0
 #   IPCBOX_SRC=<checkout on the host>  IPCBOX_STAGE=<staged install>
 # In test mode, TAP goes to /dev/ttyS1 (the host's tap.log) and the kernel
-# console stays on ttyS0, so the host can tell them apart.
+# console stays on ttyS0, so the host can tell them apart; the marker lines
+# it writes there are those of scripts/vm-protocol.sh (scripts/vm-protocol.md).
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run /usr/bin /usr/sbin /sbin
 /bin/busybox --install -s /bin
@@ -30,6 +31,8 @@ MODE=test
 TEST_TIMEOUT=300
 LOAD_MODULE=1
 [ -r /etc/ipcbox-vm.conf ] && . /etc/ipcbox-vm.conf
+# shellcheck disable=SC1091 # scripts/vm-protocol.sh, by mkinitramfs.sh
+. /lib/ipcbox/vm-protocol.sh
 
 off() {
 	sync
@@ -39,15 +42,15 @@ off() {
 }
 
 load_module() {
-	[ "$LOAD_MODULE" = 1 ] || { echo "# IPCBOX insmod: skipped"; return 0; }
+	[ "$LOAD_MODULE" = 1 ] || { echo "# $IPCBOX_MARK_MODULE insmod: skipped"; return 0; }
 	if [ ! -e /lib/ipcbox/ipcbox.ko ]; then
-		echo "# IPCBOX insmod: FAIL (no ipcbox.ko in the initramfs)"
+		echo "# $IPCBOX_MARK_MODULE insmod: FAIL (no ipcbox.ko in the initramfs)"
 		return 1
 	fi
 	if out=$(insmod /lib/ipcbox/ipcbox.ko 2>&1); then
-		echo "# IPCBOX insmod: ok"
+		echo "# $IPCBOX_MARK_MODULE insmod: ok"
 	else
-		echo "# IPCBOX insmod: FAIL ($out)"
+		echo "# $IPCBOX_MARK_MODULE insmod: FAIL ($out)"
 		return 1
 	fi
 	# devtmpfs creates the nodes asynchronously; give it a moment.
@@ -60,11 +63,11 @@ load_module() {
 
 unload_module() {
 	[ "$LOAD_MODULE" = 1 ] || return 0
-	grep -q '^ipcbox ' /proc/modules || { echo "# IPCBOX rmmod: FAIL (not loaded)"; return 1; }
+	grep -q '^ipcbox ' /proc/modules || { echo "# $IPCBOX_MARK_MODULE rmmod: FAIL (not loaded)"; return 1; }
 	if out=$(rmmod ipcbox 2>&1); then
-		echo "# IPCBOX rmmod: ok"
+		echo "# $IPCBOX_MARK_MODULE rmmod: ok"
 	else
-		echo "# IPCBOX rmmod: FAIL ($out)"
+		echo "# $IPCBOX_MARK_MODULE rmmod: FAIL ($out)"
 	fi
 }
 
@@ -83,10 +86,10 @@ run_tests() {
 	while read -r t to _; do
 		i=$((i + 1))
 		to=${to:-$TEST_TIMEOUT}
-		echo "# IPCBOX-BEGIN $t"
+		echo "# $IPCBOX_MARK_BEGIN $t"
 		if [ ! -x "./$t" ]; then
-			echo "not ok $i selftests: ipcbox: $t # missing binary"
-			echo "# IPCBOX-END $t"
+			echo "not ok $i $IPCBOX_TAP_NAME $t # missing binary"
+			echo "# $IPCBOX_MARK_END $t"
 			continue
 		fi
 		rm -f /tmp/.rc /tmp/.timedout
@@ -108,15 +111,15 @@ run_tests() {
 		} | sed 's/^/# /'
 		rc=$(cat /tmp/.rc 2>/dev/null || echo 255)
 		case $rc in
-		0) echo "ok $i selftests: ipcbox: $t" ;;
-		4) echo "ok $i selftests: ipcbox: $t # SKIP" ;;
+		0) echo "ok $i $IPCBOX_TAP_NAME $t" ;;
+		4) echo "ok $i $IPCBOX_TAP_NAME $t # SKIP" ;;
 		*) if [ -e /tmp/.timedout ]; then
-			echo "not ok $i selftests: ipcbox: $t # TIMEOUT ${to}s"
+			echo "not ok $i $IPCBOX_TAP_NAME $t # TIMEOUT ${to}s"
 		   else
-			echo "not ok $i selftests: ipcbox: $t # exit=$rc"
+			echo "not ok $i $IPCBOX_TAP_NAME $t # exit=$rc"
 		   fi ;;
 		esac
-		echo "# IPCBOX-END $t"
+		echo "# $IPCBOX_MARK_END $t"
 	done </tmp/.list
 }
 
@@ -161,25 +164,24 @@ demo)
 			ipcbox-info
 		fi
 	fi
-	echo "# IPCBOX-DEMO-RC $?"
+	echo "# $IPCBOX_MARK_DEMO_RC $?"
 	unload_module
-	echo "# IPCBOX-DONE"
+	echo "# $IPCBOX_MARK_DONE"
 	off
 	;;
 *)
 	exec >/dev/ttyS1 2>&1
-	echo "# IPCBOX-BOOTED $(uname -r)"
-	echo "# IPCBOX-TAINT-BOOT $(cat /proc/sys/kernel/tainted)"
+	echo "# $IPCBOX_MARK_BOOTED $(uname -r)"
+	echo "# $IPCBOX_MARK_TAINT_BOOT $(cat /proc/sys/kernel/tainted)"
 	kml=/sys/kernel/debug/kmemleak
 	# A debug kernel: forget what boot itself left, judge the run only.
 	[ -w $kml ] && echo clear >$kml
 	load_module && run_tests
 	unload_module
-	# Unloading destroys ipcbox's slab caches: none may be left.
-	echo "# IPCBOX-SLAB-LEFT $(ls /sys/kernel/slab 2>/dev/null | grep -c '^ipcbox')"
-	echo "# IPCBOX-TAINT $(cat /proc/sys/kernel/tainted)"
+	echo "# $IPCBOX_MARK_SLAB_LEFT $(ls /sys/kernel/slab 2>/dev/null | grep -c '^ipcbox')"
+	echo "# $IPCBOX_MARK_TAINT $(cat /proc/sys/kernel/tainted)"
 	if [ -r /proc/lockdep_stats ]; then
-		echo "# IPCBOX-DEBUG-LOCKS $(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)"
+		echo "# $IPCBOX_MARK_DEBUG_LOCKS $(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats)"
 	fi
 	if [ -w $kml ]; then
 		# Objects younger than 5 s are not reported: scan, wait, scan.
@@ -187,13 +189,13 @@ demo)
 		sleep 6
 		echo scan >$kml
 		cat $kml >/tmp/.kmemleak
-		echo "# IPCBOX-KMEMLEAK $(grep -c 'unreferenced object' /tmp/.kmemleak)"
+		echo "# $IPCBOX_MARK_KMEMLEAK $(grep -c 'unreferenced object' /tmp/.kmemleak)"
 		sed 's/^/# kmemleak: /' /tmp/.kmemleak | head -n 200
 	fi
-	echo "# IPCBOX-DMESG-BEGIN"
+	echo "# $IPCBOX_MARK_DMESG_BEGIN"
 	dmesg
-	echo "# IPCBOX-DMESG-END"
-	echo "# IPCBOX-DONE"
+	echo "# $IPCBOX_MARK_DMESG_END"
+	echo "# $IPCBOX_MARK_DONE"
 	off
 	;;
 esac

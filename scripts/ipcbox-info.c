@@ -12,15 +12,12 @@
 
 #include <linux/ipcbox.h>
 
-static const char *const feature_names[] = {
-	"named", "anon", "rendezvous", "unbounded", "sync",
-	"cache", "filter", "peek", "shutdown", "fasync",
-};
+#include "ipcbox_features.h"
 
 int main(void)
 {
 	struct ipcbox_info info;
-	unsigned int i;
+	size_t i;
 	int fd;
 
 	fd = open(IPCBOX_CONTROL_PATH, O_RDONLY | O_CLOEXEC);
@@ -41,9 +38,9 @@ int main(void)
 	printf("abi_version:         %u\n", info.abi_version);
 	printf("features:            0x%llx",
 	       (unsigned long long)info.features);
-	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
-		if (info.features & (1ULL << i))
-			printf(" %s", feature_names[i]);
+	for (i = 0; i < IPCBOX_NR_FEATURES; i++)
+		if (info.features & ipcbox_features[i].bit)
+			printf(" %s", ipcbox_features[i].name);
 	printf("\n");
 	printf("max_mailboxes:       %u\n", info.max_mailboxes);
 	printf("max_per_user:        %u\n", info.max_per_user);

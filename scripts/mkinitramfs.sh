@@ -3,7 +3,8 @@
 #
 # Build the initramfs the ipcbox VM boots: busybox, ipcbox.ko, the
 # selftest binaries, the userspace library/tools/examples and the shared
-# libraries they need, plus scripts/guest-init.sh as /init.
+# libraries they need, plus scripts/guest-init.sh as /init and the marker
+# names it writes (scripts/vm-protocol.sh) as /lib/ipcbox/vm-protocol.sh.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz [-m ipcbox.ko] [-t TESTDIR]
 #                       [-u USERSPACE_BUILD_DIR] [-x EXTRA_FILE]...
@@ -46,6 +47,7 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
+cp "$here/vm-protocol.sh" "$root/lib/ipcbox/vm-protocol.sh"
 cp "$here/guest-hostroot.sh" "$root/sbin/ipcbox-hostroot"
 chmod 755 "$root/sbin/ipcbox-hostroot"
 if [ -n "$p9" ] && [ -s "$p9/load.order" ]; then

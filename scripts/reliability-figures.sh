@@ -4,12 +4,16 @@
 # Sum up the reliability figures of VM test runs from their logs: messages
 # moved and lost/duplicated/reordered/corrupted, signals, kills, module
 # cycles, fuzz calls, trinity's system calls, injected faults, splats and
-# leaks. One Markdown table
-# row per kernel; docs/reliability.md quotes them.
+# leaks. One Markdown table row per kernel; docs/reliability.md quotes
+# them. The tests' figure lines come from selftests/*.c, the marker lines
+# from the guest (scripts/vm-protocol.sh).
 #
 # usage: reliability-figures.sh VMDIR...     e.g. build/vm/6.1 build/vm/debug
 
 set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=vm-protocol.sh
+. "$(dirname "$0")/vm-protocol.sh"
 
 echo "| kernel | messages moved | lost/dup/reorder/corrupt | signals (interrupted) | SIGKILLs | rmmod/insmod cycles | fuzz calls | trinity syscalls | faults injected | splats | kmemleak | result |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -17,8 +21,8 @@ for d in "$@"; do
 	tap=$d/tap.log
 	[ -r "$tap" ] || { echo "reliability-figures: no $tap" >&2; exit 1; }
 	k=$(basename "$d")
-	kver=$(sed -n 's/^# IPCBOX-BOOTED //p' "$tap" | tr -d '\r')
-	awk -v k="$k" -v kver="$kver" \
+	kver=$(sed -n "s/^# $IPCBOX_MARK_BOOTED //p" "$tap" | tr -d '\r')
+	awk -v k="$k" -v kver="$kver" -v kmemleak="# $IPCBOX_MARK_KMEMLEAK " \
 	    -v splats="$(grep -c '^kernel-splat' "$d/reasons.txt" 2>/dev/null || true)" \
 	    -v result="$(sed -n 's/^STATUS=//p' "$d/result.env" 2>/dev/null)" '
 	function val(key,   i, n, f) {
@@ -47,7 +51,7 @@ for d in "$@"; do
 	/^# # fuzz: / { fuzz += val("calls") }
 	/^# # faults: injected=/ { faults += val("injected") }
 	/^# # \[main\] Ran [0-9]+ syscalls/ { trinity += $5 }
-	/^# IPCBOX-KMEMLEAK / { leak = $3 }
+	index($0, kmemleak) == 1 { leak = $3 }
 	END {
 		printf "| %s (%s) | %d | %d | %d (%d) | %d | %d | %d | %d | %d | %d | %s | %s |\n",
 			k, kver, moved, bad, signals, intr, kills, cycles, fuzz, trinity, faults,

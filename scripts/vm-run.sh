@@ -18,15 +18,17 @@
 # (scripts/guest-hostroot.sh) mounts it on /host. IPCBOX_SRC in the
 # guest's /etc/ipcbox-vm.conf is this checkout's path on the host.
 #
-# Environment: ACCEL=tcg|kvm (default tcg), IPCBOX_CACHE, VM_MEM (1G),
-# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,FAULTS,SCALE}_* (passed
+# Environment: ACCEL=tcg|kvm (default tcg), VM_CLOCK=wall|icount (default
+# wall; see the QEMU options below), IPCBOX_CACHE, VM_MEM (1G),
+# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,SCALE}_* (passed
 # to the selftests in the guest, see selftests/README.md),
 # VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary),
 # BOOT_RETRIES (1: boots whose kernel died before /init are retried),
 # VM_HOSTROOT (1).
 #
 # Test mode leaves in OUTDIR: console.log (kernel console, ttyS0),
-# tap.log (TAP + dmesg dump, ttyS1), initramfs.cpio.gz, result.env
+# tap.log (TAP + dmesg dump, ttyS1; its marker lines: scripts/vm-protocol.md),
+# initramfs.cpio.gz, result.env
 # (STATUS, PASSED, FAILED, SKIPPED) and reasons.txt. Exit status 0 only
 # when every test passed, the module loaded and unloaded, the guest
 # finished in time and the kernel logged no splat.
@@ -35,6 +37,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=vm-protocol.sh
+. "$here/vm-protocol.sh"
 CACHE=${IPCBOX_CACHE:-/var/cache/ipcbox}
 ACCEL=${ACCEL:-tcg}
 kernel= out= mode=test ko= tests= us= extras=() load=1 stage=
@@ -76,7 +80,7 @@ if [ -n "$ko" ] && [ ! -f "$ko" ]; then
 	ko=
 fi
 # The selftests' own knobs (durations, message counts) reach the guest.
-for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|FAULTS|SCALE)_[A-Z_]+$'); do
+for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|SCALE)_[A-Z_]+$'); do
 	args+=(-c "export $v=${!v}")
 done
 [ -z "$ko" ] || args+=(-m "$ko")
@@ -93,10 +97,22 @@ if [ "$mode" != demo ] && [ "${VM_HOSTROOT:-1}" = 1 ]; then
 fi
 "$here/mkinitramfs.sh" "${args[@]}" "${extras[@]}" || exit 2
 
+# The QEMU options, chosen here and nowhere else. VM_CLOCK=icount makes
+# the guest's clocks count instructions (one nanosecond per guest
+# instruction, idle time skipped, vCPUs run in turn), so that what the
+# guest measures does not move with the host's load; the CPU model lacks
+# cmpxchg16b, whose emulation under icount was seen to crash SLUB.
+VM_CLOCK=${VM_CLOCK:-wall}
 qemu=(qemu-system-x86_64 -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" -accel "$ACCEL"
       -kernel "$vmlinuz" -initrd "$initrd" -no-reboot -nodefaults "${share[@]}"
       -append "console=ttyS0 panic=-1 oops=panic ignore_loglevel ${VM_APPEND:-}")
-[ "$ACCEL" != kvm ] || qemu+=(-cpu host)
+case $VM_CLOCK/$ACCEL in
+wall/kvm)	qemu+=(-cpu host) ;;
+wall/*)		;;
+icount/tcg)	qemu+=(-icount shift=0,sleep=off -cpu qemu64,-cx16) ;;
+*)		echo "vm-run: VM_CLOCK=$VM_CLOCK with ACCEL=$ACCEL: icount needs tcg" >&2
+		exit 2 ;;
+esac
 
 if [ "$mode" = shell ]; then
 	echo "Booting ${!kv} in QEMU ($ACCEL). To leave the VM: type 'poweroff' or press Ctrl-A then X."
@@ -110,7 +126,7 @@ fi
 boot_retries=${BOOT_RETRIES:-1}
 attempt=0
 while :; do
-echo "vm-run: booting ${!kv} ($ACCEL, timeout ${boot_timeout}s, logs in $out)"
+echo "vm-run: booting ${!kv} ($ACCEL, $VM_CLOCK clock, timeout ${boot_timeout}s, logs in $out)"
 start=$(date +%s)
 : >"$out/tap.log"
 : >"$out/console.log"
@@ -121,7 +137,12 @@ qpid=$!
 # Live progress: the TAP stream up to the dmesg dump, without markers.
 : >>"$out/tap.log"
 tail -n +1 -F --pid=$qpid "$out/tap.log" 2>/dev/null |
-	awk '/^# IPCBOX-DMESG-BEGIN/ { skip = 1 } !skip && !/^# IPCBOX-(BEGIN|END|DONE|DEMO-RC|TAINT)/ { print; fflush() }' &
+	awk -v dmesg="# $IPCBOX_MARK_DMESG_BEGIN" \
+	    -v hide="# $IPCBOX_MARK_BEGIN|# $IPCBOX_MARK_END|# $IPCBOX_MARK_DONE|# $IPCBOX_MARK_DEMO_RC|# $IPCBOX_MARK_TAINT" '
+	function hidden(   i) { for (i = 1; i <= nh; i++) if (index($0, h[i]) == 1) return 1; return 0 }
+	BEGIN { nh = split(hide, h, "|") }
+	index($0, dmesg) == 1 { skip = 1 }
+	!skip && !hidden() { print; fflush() }' &
 tpid=$!
 wait $qpid
 qrc=$?
@@ -148,32 +169,36 @@ if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 elif [ "$qrc" -ne 0 ]; then
 	add "qemu-failed: qemu exited with $qrc (see $out/qemu.log)"
 fi
-grep -q '^# IPCBOX-DONE' "$out/tap.log" || add "unfinished: guest did not reach the end of its run"
+grep -q "^# $IPCBOX_MARK_DONE" "$out/tap.log" || add "unfinished: guest did not reach the end of its run"
 
 if [ "$mode" = demo ]; then
-	rc=$(sed -n 's/^# IPCBOX-DEMO-RC //p' "$out/tap.log")
+	rc=$(sed -n "s/^# $IPCBOX_MARK_DEMO_RC //p" "$out/tap.log")
 	[ "${rc:-1}" = 0 ] || add "demo-failed: demo exited with ${rc:-nothing}"
 fi
 
 # Parse TAP: top level from the guest, harness lines indented by "# ".
-eval "$(awk '
+eval "$(awk -v dmesg="# $IPCBOX_MARK_DMESG_BEGIN" -v begin="# $IPCBOX_MARK_BEGIN " \
+	    -v end="# $IPCBOX_MARK_END " -v module="# $IPCBOX_MARK_MODULE " \
+	    -v tap="$IPCBOX_TAP_NAME " '
 function fin() {
 	if (!inbin) return
 	if (plan < 0) { if (top_ok) pass++; else fail++ }
 	else if (seen < plan) { fail += plan - seen; printf "R+=(\"missing-results: %s reported %d of %d test cases\")\n", bin, seen, plan }
 	inbin = 0
 }
-/^# IPCBOX-DMESG-BEGIN/ { exit }
+index($0, dmesg) == 1 { exit }
 /^1\.\.[0-9]+/ { tplan = substr($0, 4) + 0; next }
-/^# IPCBOX-BEGIN / { fin(); bin = $3; inbin = 1; plan = -1; seen = 0; top_ok = 0; next }
-/^(not )?ok [0-9]+ selftests: ipcbox: / {
+index($0, begin) == 1 { fin(); bin = $3; inbin = 1; plan = -1; seen = 0; top_ok = 0; next }
+$0 ~ "^(not )?ok [0-9]+ " tap {
 	tseen++
 	if ($1 == "ok") top_ok = 1
-	else { top_ok = 0; r = $0; sub(/^not ok [0-9]+ selftests: ipcbox: /, "", r); gsub(/"/, "", r); printf "R+=(\"test-failed: %s\")\n", r }
+	else { top_ok = 0; r = $0; sub("^not ok [0-9]+ " tap, "", r); gsub(/"/, "", r); printf "R+=(\"test-failed: %s\")\n", r }
 	next
 }
-/^# IPCBOX-END / { fin(); next }
-/^# IPCBOX insmod: FAIL/ || /^# IPCBOX rmmod: FAIL/ { r = substr($0, 10); gsub(/"/, "", r); printf "R+=(\"module: %s\")\n", r; next }
+index($0, end) == 1 { fin(); next }
+index($0, module) == 1 && ($3 == "insmod:" || $3 == "rmmod:") && $4 == "FAIL" {
+	r = substr($0, length(module) + 1); gsub(/"/, "", r); printf "R+=(\"module: %s\")\n", r; next
+}
 inbin && /^# / {
 	l = substr($0, 3)
 	if (l ~ /^1\.\.[0-9]+/) { if (plan < 0) plan = substr(l, 4) + 0; next }
@@ -205,23 +230,25 @@ benign_re='^rcu:[[:space:]]+RCU (lockdep checking|callback double-/use-after-fre
 # warn_alloc(): a "page allocation failure" line and a stack dump. Those
 # reports, and only those (a line that is no part of such a dump ends
 # it), are dropped between the markers; anything else there still counts.
+# shellcheck disable=SC2016 # an awk program, not for the shell
 pa_filter='
-/IPCBOX-PAGE-ALLOC-FAULTS-BEGIN/ { marked = 1; drop = 0; next }
-/IPCBOX-PAGE-ALLOC-FAULTS-END/ { marked = 0; drop = 0; next }
+index($0, pa_begin) { marked = 1; drop = 0; next }
+index($0, pa_end) { marked = 0; drop = 0; next }
 marked && /: page allocation failure: order:[0-9]+, mode:/ { drop = 1; next }
 drop && (/^CPU: [0-9]+ / || /^Tainted: / || /^Hardware name: / ||
 	 /^Call Trace:$/ || /^ *<\/?(TASK|IRQ)>$/ ||
 	 /^ *(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[A-Za-z0-9_]+\])?$/) { next }
 { drop = 0; print }'
 splats=$( { cat "$out/console.log" 2>/dev/null
-	    sed -n '/^# IPCBOX-DMESG-BEGIN/,/^# IPCBOX-DMESG-END/p' "$out/tap.log"; } |
-	  tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' | awk "$pa_filter" |
+	    sed -n "/^# $IPCBOX_MARK_DMESG_BEGIN/,/^# $IPCBOX_MARK_DMESG_END/p" "$out/tap.log"; } |
+	  tr -d '\r' | sed 's/^\[ *[0-9.]*\] //' |
+	  awk -v pa_begin="$IPCBOX_MARK_PA_BEGIN" -v pa_end="$IPCBOX_MARK_PA_END" "$pa_filter" |
 	  grep -E "$splat_re" | grep -vE "$benign_re" | sort -u | head -n 20)
 if [ -n "$splats" ]; then
 	while IFS= read -r l; do add "kernel-splat: $l"; done <<<"$splats"
 fi
-taint=$(sed -n 's/^# IPCBOX-TAINT //p' "$out/tap.log" | tr -dc 0-9)
-taint0=$(sed -n 's/^# IPCBOX-TAINT-BOOT //p' "$out/tap.log" | tr -dc 0-9)
+taint=$(sed -n "s/^# $IPCBOX_MARK_TAINT //p" "$out/tap.log" | tr -dc 0-9)
+taint0=$(sed -n "s/^# $IPCBOX_MARK_TAINT_BOOT //p" "$out/tap.log" | tr -dc 0-9)
 # D (died), W (warning), B (bad page), L (soft lockup).
 if [ -n "$taint" ] && [ $((taint & (128 | 512 | 32 | 16384))) -ne 0 ]; then
 	add "kernel-taint: tainted=$taint (oops, warning, bad page or lockup)"
@@ -230,12 +257,12 @@ fi
 if [ -n "$taint" ] && [ -n "$taint0" ] && [ $(((taint & ~taint0) & ~(4096 | 8192))) -ne 0 ]; then
 	add "kernel-taint: tainted went from $taint0 to $taint during the run"
 fi
-sl=$(sed -n 's/^# IPCBOX-SLAB-LEFT //p' "$out/tap.log" | tr -dc 0-9)
+sl=$(sed -n "s/^# $IPCBOX_MARK_SLAB_LEFT //p" "$out/tap.log" | tr -dc 0-9)
 [ -z "$sl" ] || [ "$sl" = 0 ] || add "slab: $sl ipcbox slab caches still exist after rmmod"
 # A debug kernel also reports lockdep's state and kmemleak's verdict.
-dl=$(sed -n 's/^# IPCBOX-DEBUG-LOCKS //p' "$out/tap.log" | tr -dc 0-9)
+dl=$(sed -n "s/^# $IPCBOX_MARK_DEBUG_LOCKS //p" "$out/tap.log" | tr -dc 0-9)
 [ -z "$dl" ] || [ "$dl" = 1 ] || add "lockdep: debug_locks is $dl after the run (lockdep turned itself off)"
-kml=$(sed -n 's/^# IPCBOX-KMEMLEAK //p' "$out/tap.log" | tr -dc 0-9)
+kml=$(sed -n "s/^# $IPCBOX_MARK_KMEMLEAK //p" "$out/tap.log" | tr -dc 0-9)
 [ -z "$kml" ] || [ "$kml" = 0 ] || add "kmemleak: $kml unreferenced objects after the run (see tap.log)"
 
 extra=0

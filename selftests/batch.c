@@ -9,16 +9,6 @@
 
 #define SHORT_NS	(150 * NSEC_PER_MSEC)
 
-static int mb_batch(int fd, unsigned long cmd, void *msgs, uint32_t count)
-{
-	struct ipcbox_batch b;
-
-	memset(&b, 0, sizeof(b));
-	b.msgs = (uintptr_t)msgs;
-	b.count = count;
-	return sys_ioctl(fd, cmd, &b);
-}
-
 static int mb_sendv(int fd, struct ipcbox_send *msgs, uint32_t count)
 {
 	return mb_batch(fd, IPCBOX_IOC_SENDV, msgs, count);
@@ -37,6 +27,7 @@ FIXTURE(batch) {
 	char bufs[IPCBOX_BATCH_MAX + 1][16];
 	struct ipcbox_send s[IPCBOX_BATCH_MAX + 1];
 	struct ipcbox_recv r[IPCBOX_BATCH_MAX + 1];
+	struct ipcbox_msg_info info[IPCBOX_BATCH_MAX + 1];
 };
 
 FIXTURE_SETUP(batch)
@@ -45,9 +36,7 @@ FIXTURE_SETUP(batch)
 
 	self->fd = -1;
 	self->name[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	ASSERT_EQ(0, ipcbox_get_info(self->ctl, &info));
 	if (!(info.features & IPCBOX_FEAT_BATCH))
 		SKIP(return, "module without IPCBOX_FEAT_BATCH");
@@ -78,14 +67,26 @@ static void fill_sends(struct ipcbox_send *s, char (*bufs)[16], int n,
 	}
 }
 
-static void fill_recvs(struct ipcbox_recv *r, char (*bufs)[16], int n,
-		       uint32_t flags, int64_t timeout)
+/*
+ * Entries 0..n-1 of @r receive into bufs[i]; with @info, entry i asks for
+ * its message's info in info[i] (each entry points to its own).
+ */
+static void fill_recvs(struct ipcbox_recv *r, char (*bufs)[16],
+		       struct ipcbox_msg_info *info, int n, uint32_t flags,
+		       int64_t timeout)
 {
 	int i;
 
 	memset(bufs, 0, (size_t)n * sizeof(bufs[0]));
-	for (i = 0; i < n; i++)
+	if (info)
+		memset(info, 0, (size_t)n * sizeof(info[0]));
+	for (i = 0; i < n; i++) {
 		recv_args(&r[i], bufs[i], sizeof(bufs[i]) - 1, flags, timeout);
+		if (info) {
+			r[i].info = (uintptr_t)&info[i];
+			r[i].info_size = sizeof(info[i]);
+		}
+	}
 }
 
 TEST_F(batch, sendv_64_then_recvv_64_in_order)
@@ -99,16 +100,16 @@ TEST_F(batch, sendv_64_then_recvv_64_in_order)
 	for (i = 1; i < 64; i++)
 		EXPECT_GT(self->s[i].seq, self->s[i - 1].seq);
 
-	fill_recvs(self->r, self->bufs, 64, 0, -1);
+	fill_recvs(self->r, self->bufs, self->info, 64, 0, -1);
 	ASSERT_EQ(64, mb_recvv(self->fd, self->r, 64));
 	for (i = 0; i < 64; i++) {
 		len = snprintf(want, sizeof(want), "m%d", i);
-		EXPECT_EQ(len, self->r[i].info.len);
+		EXPECT_EQ(len, self->info[i].len);
 		EXPECT_STREQ(want, self->bufs[i]);
-		EXPECT_EQ(i, self->r[i].info.tag);
-		EXPECT_EQ(self->s[i].seq, self->r[i].info.seq);
-		EXPECT_EQ(0, self->r[i].info.token);
-		EXPECT_EQ(getpid(), self->r[i].info.sender_tgid);
+		EXPECT_EQ(i, self->info[i].tag);
+		EXPECT_EQ(self->s[i].seq, self->info[i].seq);
+		EXPECT_EQ(0, self->info[i].token);
+		EXPECT_EQ(getpid(), self->info[i].sender_tgid);
 	}
 	EXPECT_EQ(0, mb_depth(self->fd));
 }
@@ -120,19 +121,34 @@ TEST_F(batch, count_out_of_range_is_einval)
 	fill_sends(self->s, self->bufs, IPCBOX_BATCH_MAX + 1, 0, -1);
 	EXPECT_EQ(-EINVAL, mb_sendv(self->fd, self->s, 0));
 	EXPECT_EQ(-EINVAL, mb_sendv(self->fd, self->s, IPCBOX_BATCH_MAX + 1));
-	fill_recvs(self->r, self->bufs, IPCBOX_BATCH_MAX + 1, 0, 0);
+	fill_recvs(self->r, self->bufs, NULL, IPCBOX_BATCH_MAX + 1, 0, 0);
 	EXPECT_EQ(-EINVAL, mb_recvv(self->fd, self->r, 0));
 	EXPECT_EQ(-EINVAL, mb_recvv(self->fd, self->r, IPCBOX_BATCH_MAX + 1));
 
 	memset(&b, 0, sizeof(b));
 	b.msgs = (uintptr_t)self->s;
 	b.count = 1;
+	b.entry_size = sizeof(self->s[0]);
 	b.flags = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
 	b.flags = 0;
-	b.__reserved[0] = 1;
+	b.__reserved0 = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	b.__reserved0 = 0;
+	/* entries smaller than the first published size, or over a page */
+	b.entry_size = IPCBOX_SEND_SIZE_VER0 - 8;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	b.entry_size = 0;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	b.entry_size = sysconf(_SC_PAGESIZE) + 8;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	EXPECT_EQ(-EINVAL, mb_batch_sized(self->fd, IPCBOX_IOC_RECVV, self->r, 1,
+					  IPCBOX_RECV_SIZE_VER0 - 8));
 	EXPECT_EQ(0, mb_depth(self->fd));
+	/* the same batch, well formed, is taken */
+	b.entry_size = sizeof(self->s[0]);
+	EXPECT_EQ(1, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	EXPECT_EQ(1, mb_depth(self->fd));
 }
 
 TEST_F(batch, sendv_stops_when_full)
@@ -141,14 +157,14 @@ TEST_F(batch, sendv_stops_when_full)
 	int i;
 
 	ASSERT_GE(fd, 0);
-	fill_sends(self->s, self->bufs, 10, IPCBOX_SEND_NONBLOCK, -1);
+	fill_sends(self->s, self->bufs, 10, IPCBOX_NONBLOCK, -1);
 	EXPECT_EQ(4, mb_sendv(fd, self->s, 10));
 	EXPECT_EQ(4, mb_depth(fd));
 	for (i = 1; i < 4; i++)
 		EXPECT_GT(self->s[i].seq, self->s[i - 1].seq);
 	/* full: the first entry fails, so the error is returned */
 	EXPECT_EQ(-EAGAIN, mb_sendv(fd, self->s, 10));
-	fill_recvs(self->r, self->bufs, 10, 0, 0);
+	fill_recvs(self->r, self->bufs, NULL, 10, 0, 0);
 	EXPECT_EQ(4, mb_recvv(fd, self->r, 10));
 	EXPECT_STREQ("m3", self->bufs[3]);
 	EXPECT_EQ(0, mb_depth(fd));
@@ -168,7 +184,7 @@ TEST_F(batch, sendv_bad_entry)
 	EXPECT_EQ(0, mb_depth(self->fd));
 
 	fill_sends(self->s, self->bufs, 3, 0, -1);
-	self->s[0].__reserved[0] = 1;
+	self->s[0].__reserved0 = 1;
 	EXPECT_EQ(-EINVAL, mb_sendv(self->fd, self->s, 3));
 	EXPECT_EQ(0, mb_depth(self->fd));
 
@@ -179,9 +195,56 @@ TEST_F(batch, sendv_bad_entry)
 	EXPECT_EQ(1, mb_depth(self->fd));
 }
 
+/*
+ * Entries larger than the kernel's struct, entry_size apart: what it does
+ * not know must be zero (E2BIG), and zero is fine.
+ */
+TEST_F(batch, larger_entries_need_a_zero_tail)
+{
+	struct { struct ipcbox_send s; __u64 tail; } big[3];
+	struct { struct ipcbox_recv r; __u64 tail; } rbig[3];
+	int i;
+
+	memset(big, 0, sizeof(big));
+	for (i = 0; i < 3; i++)
+		send_args(&big[i].s, "big", 3, 0, -1, 0, i);
+	big[0].tail = 1;
+	EXPECT_EQ(-E2BIG, mb_batch_sized(self->fd, IPCBOX_IOC_SENDV, big, 3,
+					 sizeof(big[0])));
+	EXPECT_EQ(0, mb_depth(self->fd));
+	big[0].tail = 0;
+	big[1].tail = 1;
+	/* the first is done, the second stops the batch */
+	EXPECT_EQ(1, mb_batch_sized(self->fd, IPCBOX_IOC_SENDV, big, 3,
+				    sizeof(big[0])));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	big[1].tail = 0;
+	EXPECT_EQ(3, mb_batch_sized(self->fd, IPCBOX_IOC_SENDV, big, 3,
+				    sizeof(big[0])));
+	EXPECT_GT(big[2].s.seq, big[0].s.seq);
+	EXPECT_EQ(4, mb_depth(self->fd));
+
+	fill_recvs(self->r, self->bufs, self->info, 3, 0, 0);
+	memset(rbig, 0, sizeof(rbig));
+	for (i = 0; i < 3; i++)
+		rbig[i].r = self->r[i];
+	rbig[0].tail = 1;
+	EXPECT_EQ(-E2BIG, mb_batch_sized(self->fd, IPCBOX_IOC_RECVV, rbig, 3,
+					 sizeof(rbig[0])));
+	EXPECT_EQ(4, mb_depth(self->fd));
+	rbig[0].tail = 0;
+	EXPECT_EQ(3, mb_batch_sized(self->fd, IPCBOX_IOC_RECVV, rbig, 3,
+				    sizeof(rbig[0])));
+	EXPECT_STREQ("big", self->bufs[0]);
+	EXPECT_EQ(0, self->info[0].tag);
+	EXPECT_EQ(big[0].s.seq, self->info[1].seq);
+	EXPECT_EQ(1, self->info[2].tag);
+	EXPECT_EQ(1, mb_depth(self->fd));
+}
+
 TEST_F(batch, recvv_empty_nonblock_is_eagain)
 {
-	fill_recvs(self->r, self->bufs, 4, IPCBOX_RECV_NONBLOCK, -1);
+	fill_recvs(self->r, self->bufs, NULL, 4, IPCBOX_NONBLOCK, -1);
 	EXPECT_EQ(-EAGAIN, mb_recvv(self->fd, self->r, 4));
 }
 
@@ -192,7 +255,7 @@ TEST_F(batch, recvv_takes_what_is_there)
 	fill_sends(self->s, self->bufs, 3, 0, -1);
 	ASSERT_EQ(3, mb_sendv(self->fd, self->s, 3));
 	/* every entry would wait forever: only the first may */
-	fill_recvs(self->r, self->bufs, 8, 0, -1);
+	fill_recvs(self->r, self->bufs, NULL, 8, 0, -1);
 	t0 = now_ns();
 	EXPECT_EQ(3, mb_recvv(self->fd, self->r, 8));
 	EXPECT_LT(now_ns() - t0, NSEC_PER_SEC);
@@ -229,11 +292,11 @@ TEST_F(batch, array_running_into_a_hole_stops_at_the_fault)
 
 	/* Three receives fit; the first entry itself faulting is EFAULT. */
 	r = (struct ipcbox_recv *)(map + page) - 3;
-	fill_recvs(r, self->bufs, 3, 0, -1);
+	fill_recvs(r, self->bufs, self->info, 3, 0, -1);
 	EXPECT_EQ(3, mb_recvv(self->fd, r, 8));
 	for (i = 0; i < 3; i++) {
 		len = snprintf(want, sizeof(want), "m%d", i);
-		EXPECT_EQ(len, r[i].info.len);
+		EXPECT_EQ(len, self->info[i].len);
 		EXPECT_STREQ(want, self->bufs[i]);
 	}
 	EXPECT_EQ(2, mb_depth(self->fd));
@@ -247,7 +310,7 @@ TEST_F(batch, recvv_first_times_out)
 {
 	int64_t t0 = now_ns();
 
-	fill_recvs(self->r, self->bufs, 4, 0, SHORT_NS);
+	fill_recvs(self->r, self->bufs, NULL, 4, 0, SHORT_NS);
 	EXPECT_EQ(-ETIMEDOUT, mb_recvv(self->fd, self->r, 4));
 	EXPECT_GE(now_ns() - t0, SHORT_NS - 10 * NSEC_PER_MSEC);
 }
@@ -258,12 +321,12 @@ TEST_F(batch, recvv_first_waits_for_a_sender)
 
 	bg_send_str(&op, self->fd, 100, "late");
 	ASSERT_EQ(0, bg_start(&op));
-	fill_recvs(self->r, self->bufs, 4, 0, 5 * NSEC_PER_SEC);
+	fill_recvs(self->r, self->bufs, self->info, 4, 0, 5 * NSEC_PER_SEC);
 	EXPECT_EQ(1, mb_recvv(self->fd, self->r, 4));
 	bg_join(&op);
 	EXPECT_EQ(0, op.ret);
 	EXPECT_STREQ("late", self->bufs[0]);
-	EXPECT_EQ(op.seq, self->r[0].info.seq);
+	EXPECT_EQ(op.seq, self->info[0].seq);
 }
 
 TEST_F(batch, wrong_access_mode_is_ebadf)
@@ -276,7 +339,7 @@ TEST_F(batch, wrong_access_mode_is_ebadf)
 	fill_sends(self->s, self->bufs, 2, 0, -1);
 	EXPECT_EQ(-EBADF, mb_sendv(rd, self->s, 2));
 	EXPECT_EQ(2, mb_sendv(wr, self->s, 2));
-	fill_recvs(self->r, self->bufs, 2, 0, 0);
+	fill_recvs(self->r, self->bufs, NULL, 2, 0, 0);
 	EXPECT_EQ(-EBADF, mb_recvv(wr, self->r, 2));
 	EXPECT_EQ(2, mb_recvv(rd, self->r, 2));
 	close(rd);

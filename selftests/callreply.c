@@ -4,13 +4,10 @@
  * a token only the receiving fd can answer, once; the caller gets the reply
  * with the request's seq and tag, or ETIMEDOUT (withdrawn or abandoned),
  * EPIPE (shutdown), ECONNRESET (the server's fd went away) or EPROTO
- * (read(2) took the request, so nobody can answer it).
+ * (read(2), or a RECV that asked for no info, took the request, so nobody
+ * can answer it).
  */
 #include "ipcbox_test.h"
-
-#include <poll.h>
-#include <linux/userfaultfd.h>
-
 #include "kselftest_harness.h"
 
 #define LONG_NS		(5 * NSEC_PER_SEC)	/* waits that must not expire */
@@ -46,8 +43,9 @@ static void *call_thread(void *arg)
 	c.tag = op->tag;
 	c.reply_buf = (uintptr_t)op->rbuf;
 	c.reply_size = op->rsize;
+	c.reply_info = (uintptr_t)&op->info;
+	c.reply_info_size = sizeof(op->info);
 	op->ret = sys_ioctl(op->fd, IPCBOX_IOC_CALL, &c);
-	op->info = c.reply_info;
 	op->t_done = now_ns();
 	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -130,46 +128,6 @@ static int wait_child_ms(pid_t pid, long max_ms)
 }
 
 /*
- * A page that faults into @uffd on first touch and stays missing until
- * the test says otherwise: a receiver copying a request into it stops in
- * the middle of its copy, with the request already taken. Returns 0 or
- * -errno.
- */
-static int stall_page(int uffd, void **map, size_t *len)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	long page = sysconf(_SC_PAGESIZE);
-	void *p;
-
-	if (ioctl(uffd, UFFDIO_API, &api))
-		return -errno;
-	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	*map = p;
-	*len = page;
-	memset(&reg, 0, sizeof(reg));
-	reg.range.start = (uintptr_t)p;
-	reg.range.len = page;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
-}
-
-/* The stalled copy's fault, reported on @uffd within max_ms (-1: ever). */
-static bool stall_seen(int uffd, int max_ms)
-{
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	struct uffd_msg m;
-
-	if (poll(&pfd, 1, max_ms) != 1)
-		return false;
-	return read(uffd, &m, sizeof(m)) == sizeof(m) &&
-	       m.event == UFFD_EVENT_PAGEFAULT;
-}
-
-/*
  * Make the stalled copy fail: unmap the page, then wake the fault, whose
  * retry finds no mapping, so the copy to user space ends with EFAULT.
  */
@@ -243,9 +201,7 @@ FIXTURE_SETUP(callreply)
 	self->uffd = -1;
 	self->map = NULL;
 	self->name[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	ASSERT_EQ(0, ipcbox_get_info(self->ctl, &info));
 	if (!(info.features & IPCBOX_FEAT_CALL))
 		SKIP(return, "module without IPCBOX_FEAT_CALL");
@@ -562,6 +518,8 @@ TEST_F(callreply, reply_recv_reports_reply_error_and_receives)
 
 TEST_F(callreply, bad_call_arguments)
 {
+	struct { struct ipcbox_call c; __u64 tail; } big;
+	struct ipcbox_msg_info info;
 	struct ipcbox_call c;
 	char rbuf[64];
 	int rdonly;
@@ -573,29 +531,55 @@ TEST_F(callreply, bad_call_arguments)
 	EXPECT_EQ(-EMSGSIZE, mb_call(self->fd, rbuf, 257, SHORT_NS, 0, rbuf,
 				     sizeof(rbuf), NULL));
 
-#define CALL_EINVAL(field, val) do {					\
+#define CALL_ARGS(info_ptr, info_size) do {				\
 	memset(&c, 0, sizeof(c));					\
 	c.buf = (uintptr_t)"x";						\
 	c.len = 1;							\
 	c.timeout_ns = SHORT_NS;					\
 	c.reply_buf = (uintptr_t)rbuf;					\
 	c.reply_size = sizeof(rbuf);					\
+	c.reply_info = (info_ptr);					\
+	c.reply_info_size = (info_size);				\
+} while (0)
+#define CALL_EINVAL(field, val) do {					\
+	CALL_ARGS(0, 0);						\
 	c.field = (val);						\
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c))	\
 		TH_LOG("%s = %s", #field, #val);			\
 } while (0)
 	CALL_EINVAL(flags, 0x80);
 	CALL_EINVAL(flags, 0xffffffffU & ~(__u32)IPCBOX_CALL_FLAGS);
+	CALL_EINVAL(flags, IPCBOX_NONBLOCK);
 	CALL_EINVAL(priority, IPCBOX_PRIO_MAX);
 	CALL_EINVAL(__reserved0, 1);
-	CALL_EINVAL(__reserved1, 1);
-	CALL_EINVAL(__reserved[0], 1);
-	CALL_EINVAL(__reserved[1], 1);
-	CALL_EINVAL(reply_info.seq, 1);
-	CALL_EINVAL(reply_info.token, 1);
-	CALL_EINVAL(reply_info.__reserved0, 1);
+	/* the reply's info: no pointer with no size, else VER0 up to a page */
+	CALL_EINVAL(reply_info, (uintptr_t)&info);
+	CALL_EINVAL(reply_info_size, sizeof(info));
+#define CALL_INFO_EINVAL(size) do {					\
+	CALL_ARGS((uintptr_t)&info, (size));				\
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c))	\
+		TH_LOG("reply_info_size = %s", #size);			\
+} while (0)
+	CALL_INFO_EINVAL(IPCBOX_MSG_INFO_SIZE_VER0 - 1);
+	CALL_INFO_EINVAL(8);
+	CALL_INFO_EINVAL(sysconf(_SC_PAGESIZE) + 1);
+#undef CALL_INFO_EINVAL
+	/*
+	 * A larger struct than the kernel's: what it does not know must be
+	 * zero (E2BIG); zero is fine (the request then times out unanswered).
+	 */
+	CALL_ARGS(0, 0);
+	big.c = c;
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_CALL,
+							 sizeof(big)), &big));
 #undef CALL_EINVAL
+#undef CALL_ARGS
 	/* none of them queued anything */
+	EXPECT_EQ(0, mb_depth(self->fd));
+	big.tail = 0;
+	EXPECT_EQ(-ETIMEDOUT, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_CALL,
+							     sizeof(big)), &big));
 	EXPECT_EQ(0, mb_depth(self->fd));
 
 	rdonly = open(self->path, O_RDONLY | O_CLOEXEC);
@@ -608,6 +592,8 @@ TEST_F(callreply, bad_call_arguments)
 
 TEST_F(callreply, bad_reply_arguments)
 {
+	struct { struct ipcbox_reply r; __u64 tail; } big;
+	struct ipcbox_msg_info info;
 	struct ipcbox_reply_recv rr;
 	struct ipcbox_reply r;
 	struct call_op op;
@@ -633,35 +619,99 @@ TEST_F(callreply, bad_reply_arguments)
 	r.flags = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY, &r));
 	r.flags = 0;
-	r.__reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY, &r));
+	/* a larger struct: what the kernel does not know must be zero */
+	big.r = r;
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_REPLY,
+							 sizeof(big)), &big));
 
-	memset(&rr, 0, sizeof(rr));
-	rr.reply.token = token;
-	rr.reply.buf = (uintptr_t)"x";
-	rr.reply.len = 1;
-	recv_args(&rr.recv, buf, sizeof(buf), 0, 0);
-	rr.__reserved0 = 1;
+#define RR_ARGS() do {							\
+	memset(&rr, 0, sizeof(rr));					\
+	rr.token = token;						\
+	rr.reply_buf = (uintptr_t)"x";					\
+	rr.reply_len = 1;						\
+	rr.buf = (uintptr_t)buf;					\
+	rr.size = sizeof(buf);						\
+	rr.timeout_ns = 0;						\
+} while (0)
+#define RR_EINVAL(field, val) do {					\
+	RR_ARGS();							\
+	rr.field = (val);						\
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr)) \
+		TH_LOG("%s = %s", #field, #val);			\
+	EXPECT_EQ(token, rr.token) TH_LOG("%s = %s", #field, #val);	\
+} while (0)
+	RR_EINVAL(__reserved0, 1);
+	RR_EINVAL(reply_flags, 1);
+	RR_EINVAL(flags, 0x80);
+	/* the receive's info: no pointer with no size, else VER0 up to a page */
+	RR_EINVAL(info, (uintptr_t)&info);
+	RR_EINVAL(info_size, sizeof(info));
+	RR_ARGS();
+	rr.info = (uintptr_t)&info;
+	rr.info_size = IPCBOX_MSG_INFO_SIZE_VER0 - 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr));
-	rr.__reserved0 = 0;
-	rr.reply_error = 1;
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr));
+#undef RR_EINVAL
 
 	/* none of the rejected calls answered the request */
 	EXPECT_EQ(INT_MIN, op.ret);
-	EXPECT_EQ(0, mb_reply(self->fd, token, "y", 1));
+
+	/*
+	 * reply_error is output only: whatever it holds on input, a good
+	 * REPLY_RECV answers, sets it to the reply's outcome and clears the
+	 * token (the receive then finds nothing).
+	 */
+	RR_ARGS();
+	rr.reply_buf = (uintptr_t)"y";
+	rr.reply_error = 12345;
+	EXPECT_EQ(-EAGAIN, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr));
+	EXPECT_EQ(0, rr.reply_error);
+	EXPECT_EQ(0, rr.token);
+#undef RR_ARGS
 	call_join(&op);
 	EXPECT_EQ(1, op.ret);
 	EXPECT_EQ('y', op.rbuf[0]);
+	EXPECT_EQ(-ENOENT, mb_reply(self->fd, token, "z", 1));
 }
 
 /* ---- a receiver stalled in its copy of a request ---------------------- */
 
 /*
+ * A page that is missing until the test says otherwise (uffd_area()), in
+ * self->map: a receiver copying a request into it stops in the middle of
+ * its copy, with the request already taken. 0, or the -errno of
+ * userfaultfd(2) when there is none (the test skips).
+ */
+static int stall_page(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(callreply) *self)
+{
+	self->uffd = uffd_open();
+	if (self->uffd < 0)
+		return self->uffd;
+	self->map_len = sysconf(_SC_PAGESIZE);
+	self->map = uffd_area(self->uffd, self->map_len);
+	if (self->map == MAP_FAILED)
+		self->map = NULL;
+	ASSERT_NE(NULL, self->map) TH_LOG("userfaultfd page: %m");
+	return 0;
+}
+
+/* A thread's receive into that page, waiting long. */
+static int stalled_recv_start(struct bg_op *rcv, FIXTURE_DATA(callreply) *self)
+{
+	bg_init(rcv, BG_RECV, self->fd, 0);
+	rcv->rbuf = self->map;
+	rcv->rsize = 256;
+	rcv->timeout = LONG_NS;
+	return bg_start(rcv);
+}
+
+/*
  * The caller's context must outlive a receiver that took the request and
  * is still copying it out when the call ends: here the call ends by
  * SHUTDOWN, then the copy fails. The request is gone with the call: it is
- * not put back into the queue.
+ * not put back into the queue, and the receive goes on as if it had never
+ * been there (shut down and drained: EPIPE).
  */
 TEST_F_TIMEOUT(callreply, shutdown_while_receive_copy_stalls_ends_call_and_request, 60)
 {
@@ -670,20 +720,14 @@ TEST_F_TIMEOUT(callreply, shutdown_while_receive_copy_stalls_ends_call_and_reque
 	char buf[64];
 	int ret;
 
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (self->uffd < 0)
-		SKIP(return, "userfaultfd: %m");
-	ret = stall_page(self->uffd, &self->map, &self->map_len);
-	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+	ret = stall_page(_metadata, self);
+	if (ret)
+		SKIP(return, "userfaultfd: %s", strerror(-ret));
 
 	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", -1, 0, 64));
 	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
-	bg_init(&rcv, BG_RECV, self->fd, 0);
-	rcv.rbuf = self->map;
-	rcv.rsize = 256;
-	rcv.timeout = LONG_NS;
-	ASSERT_EQ(0, bg_start(&rcv));
-	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+	ASSERT_EQ(0, stalled_recv_start(&rcv, self));
+	ASSERT_TRUE(uffd_fault_seen(self->uffd, 5000))
 		TH_LOG("the receive's copy did not fault");
 
 	ASSERT_EQ(0, mb_shutdown(self->fd));
@@ -693,12 +737,15 @@ TEST_F_TIMEOUT(callreply, shutdown_while_receive_copy_stalls_ends_call_and_reque
 
 	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
 	bg_join(&rcv);
-	EXPECT_EQ(-EFAULT, rcv.ret);
+	EXPECT_EQ(-EPIPE, rcv.ret);
 	EXPECT_EQ(0, mb_depth(self->fd));
 	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
 }
 
-/* Likewise when the caller's own timeout ends the call during the copy. */
+/*
+ * Likewise when the caller's own timeout ends the call during the copy:
+ * the receive goes on waiting, until its own timeout.
+ */
 TEST_F_TIMEOUT(callreply, caller_timeout_while_receive_copy_stalls_drops_request, 60)
 {
 	struct call_op op;
@@ -706,21 +753,15 @@ TEST_F_TIMEOUT(callreply, caller_timeout_while_receive_copy_stalls_drops_request
 	char buf[64];
 	int ret;
 
-	self->uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (self->uffd < 0)
-		SKIP(return, "userfaultfd: %m");
-	ret = stall_page(self->uffd, &self->map, &self->map_len);
-	ASSERT_EQ(0, ret) TH_LOG("userfaultfd page: %s", strerror(-ret));
+	ret = stall_page(_metadata, self);
+	if (ret)
+		SKIP(return, "userfaultfd: %s", strerror(-ret));
 
 	/* the receiver waits first, so the request is handed to it at once */
-	bg_init(&rcv, BG_RECV, self->fd, 0);
-	rcv.rbuf = self->map;
-	rcv.rsize = 256;
-	rcv.timeout = LONG_NS;
-	ASSERT_EQ(0, bg_start(&rcv));
+	ASSERT_EQ(0, stalled_recv_start(&rcv, self));
 	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
 	ASSERT_EQ(0, call_start(&op, self->fd, "stalled", NSEC_PER_SEC, 0, 64));
-	ASSERT_TRUE(stall_seen(self->uffd, 5000))
+	ASSERT_TRUE(uffd_fault_seen(self->uffd, 5000))
 		TH_LOG("the receive's copy did not fault");
 
 	ASSERT_TRUE(call_wait(&op, 10000)) TH_LOG("the CALL did not time out");
@@ -729,7 +770,7 @@ TEST_F_TIMEOUT(callreply, caller_timeout_while_receive_copy_stalls_drops_request
 
 	ASSERT_EQ(0, stall_fail(self->uffd, &self->map, self->map_len));
 	bg_join(&rcv);
-	EXPECT_EQ(-EFAULT, rcv.ret);
+	EXPECT_EQ(-ETIMEDOUT, rcv.ret);
 	/* nobody waits for an answer: the request must not come back */
 	EXPECT_EQ(0, mb_depth(self->fd));
 	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
@@ -745,7 +786,7 @@ static void *stall_watch_thread(void *arg)
 {
 	struct stall_watch *sw = arg;
 
-	if (stall_seen(sw->uffd, -1) && write(sw->notify, "s", 1) != 1)
+	if (uffd_fault_seen(sw->uffd, -1) && write(sw->notify, "s", 1) != 1)
 		_exit(5);
 	return NULL;
 }
@@ -754,7 +795,7 @@ static void *stall_watch_thread(void *arg)
 static int stalled_receiver(const char *path, int notify)
 {
 	static struct stall_watch sw;
-	size_t len;
+	struct ipcbox_msg_info info;
 	pthread_t t;
 	void *map;
 	int fd;
@@ -763,12 +804,16 @@ static int stalled_receiver(const char *path, int notify)
 	if (fd < 0)
 		return 1;
 	sw.notify = notify;
-	sw.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (sw.uffd < 0 || stall_page(sw.uffd, &map, &len))
+	sw.uffd = uffd_open();
+	if (sw.uffd < 0)
+		return 2;
+	map = uffd_area(sw.uffd, sysconf(_SC_PAGESIZE));
+	if (map == MAP_FAILED)
 		return 2;
 	if (pthread_create(&t, NULL, stall_watch_thread, &sw))
 		return 3;
-	mb_recv(fd, map, 256, 0, IPCBOX_TIMEOUT_INFINITE);
+	/* with the info, as a server that means to answer */
+	mb_recv_full(fd, map, 256, 0, IPCBOX_TIMEOUT_INFINITE, 0, 0, &info);
 	return 4;	/* the copy went on: only SIGKILL was to end it */
 }
 
@@ -787,9 +832,9 @@ TEST_F_TIMEOUT(callreply, receiver_killed_while_copy_stalls_leaves_request_queue
 	int p[2], fd, status;
 	pid_t pid;
 
-	fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	fd = uffd_open();
 	if (fd < 0)
-		SKIP(return, "userfaultfd: %m");
+		SKIP(return, "userfaultfd: %s", strerror(-fd));
 	close(fd);
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
@@ -876,17 +921,27 @@ TEST_F_TIMEOUT(callreply, signal_right_after_shutdown_leaves_call_epipe_sa_resta
 }
 
 /*
- * The caller of a request that was received, then interrupted: the request
- * must not be sent a second time (a restart would), the CALL returns
- * EINTR and the request is cancelled.
+ * The caller of a request that was received, then interrupted (its CALL
+ * made with @timeout and @flags, SIGUSR1 caught with SA_RESTART): the
+ * request must not be sent a second time (a restart would), the CALL
+ * returns EINTR and the request is cancelled.
  */
-static void expect_not_sent_again(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(callreply) *self,
-				  struct call_op *op, uint64_t token)
+static void interrupt_received_call(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(callreply) *self,
+				    int64_t timeout, uint32_t flags)
 {
 	struct ipcbox_msg_info info;
+	struct call_op op;
 	char buf[64];
+	uint64_t token;
 	int ret;
+
+	ASSERT_EQ(0, catch_usr1(SA_RESTART));
+	ASSERT_EQ(0, call_start_flags(&op, self->fd, "once", timeout, flags, 0,
+				      64));
+	token = take_request(self->fd, buf, sizeof(buf), NULL);
+	ASSERT_NE(0, token);
+	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
 
 	ret = mb_recv_full(self->fd, buf, sizeof(buf), 0, 300 * NSEC_PER_MSEC,
 			   0, 0, &info);
@@ -894,42 +949,22 @@ static void expect_not_sent_again(struct __test_metadata *_metadata,
 	/* a restarted CALL would wait for ever: answer its copy */
 	if (ret >= 0 && info.token)
 		mb_reply(self->fd, info.token, "again", 5);
-	ASSERT_TRUE(call_wait(op, 5000)) TH_LOG("the CALL still waits");
-	call_join(op);
-	EXPECT_EQ(-EINTR, op->ret) TH_LOG("CALL returned %d", op->ret);
+	ASSERT_TRUE(call_wait(&op, 5000)) TH_LOG("the CALL still waits");
+	call_join(&op);
+	EXPECT_EQ(-EINTR, op.ret) TH_LOG("CALL returned %d", op.ret);
 	EXPECT_EQ(-ECANCELED, mb_reply(self->fd, token, "late", 4));
+	EXPECT_EQ(1, usr1_handled);
 }
 
 TEST_F(callreply, received_call_interrupted_with_sa_restart_is_eintr_not_resent)
 {
-	struct call_op op;
-	char buf[64];
-	uint64_t token;
-
-	ASSERT_EQ(0, catch_usr1(SA_RESTART));
-	ASSERT_EQ(0, call_start(&op, self->fd, "once", -1, 0, 64));
-	token = take_request(self->fd, buf, sizeof(buf), NULL);
-	ASSERT_NE(0, token);
-	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
-	expect_not_sent_again(_metadata, self, &op, token);
-	EXPECT_EQ(1, usr1_handled);
+	interrupt_received_call(_metadata, self, -1, 0);
 }
 
 TEST_F(callreply, received_abstime_call_interrupted_with_sa_restart_is_eintr_not_resent)
 {
-	struct call_op op;
-	char buf[64];
-	uint64_t token;
-
-	ASSERT_EQ(0, catch_usr1(SA_RESTART));
-	ASSERT_EQ(0, call_start_flags(&op, self->fd, "once",
-				      now_ns() + 10 * NSEC_PER_SEC,
-				      IPCBOX_CALL_ABSTIME, 0, 64));
-	token = take_request(self->fd, buf, sizeof(buf), NULL);
-	ASSERT_NE(0, token);
-	ASSERT_EQ(0, pthread_kill(op.thread, SIGUSR1));
-	expect_not_sent_again(_metadata, self, &op, token);
-	EXPECT_EQ(1, usr1_handled);
+	interrupt_received_call(_metadata, self, now_ns() + 10 * NSEC_PER_SEC,
+				IPCBOX_ABSTIME);
 }
 
 /* SIGSTOP and SIGCONT, no handler: the kernel would restart on its own. */
@@ -1115,8 +1150,9 @@ TEST_F_TIMEOUT(callreply, reply_recv_restarted_by_signal_replies_once, 60)
 }
 
 /*
- * Likewise when the reply failed: the restart must not read the
- * reply_error it wrote back as input (reserved, EINVAL), it receives.
+ * Likewise when the reply failed: the kernel cleared the token and wrote
+ * reply_error back, which is output only; the restart neither replies
+ * again nor fails on it, it receives.
  */
 TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives, 60)
 {
@@ -1146,19 +1182,44 @@ TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives
 
 /* ---- requests taken without a token ----------------------------------- */
 
+enum tokenless {
+	BY_READ,	/* read(2) */
+	BY_RECV,	/* RECV with no info */
+	BY_RECVV,	/* a RECVV entry with no info */
+};
+
 /*
- * read(2) takes a request but cannot learn its token, so nobody can ever
- * answer it: the caller learns at once (EPROTO), not at its timeout.
+ * read(2), or a RECV (or RECVV entry) that asks for no info, takes a
+ * request but cannot learn its token, so nobody can ever answer it: the
+ * caller learns at once (EPROTO), not at its timeout.
  */
-TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
+static void take_request_without_token(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(callreply) *self,
+				       enum tokenless how)
 {
+	struct ipcbox_recv r[2];
 	struct call_op op;
 	char buf[64];
 	int64_t t_read;
+	int ret = INT_MIN;
 
 	ASSERT_EQ(0, call_start(&op, self->fd, "by read", 3 * NSEC_PER_SEC, 0, 64));
 	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
-	ASSERT_EQ(7, read(self->fd, buf, sizeof(buf)));
+	switch (how) {
+	case BY_READ:
+		ret = read(self->fd, buf, sizeof(buf));
+		break;
+	case BY_RECV:
+		ret = mb_recv(self->fd, buf, sizeof(buf), 0, 0);
+		break;
+	case BY_RECVV:
+		recv_args(&r[0], buf, sizeof(buf), 0, 0);
+		recv_args(&r[1], buf, sizeof(buf), 0, 0);
+		ret = mb_batch(self->fd, IPCBOX_IOC_RECVV, r, 2);
+		break;
+	}
+	/* the message's length; for RECVV the one entry done */
+	ASSERT_EQ(how == BY_RECVV ? 1 : 7, ret);
 	t_read = now_ns();
 	EXPECT_EQ(0, memcmp(buf, "by read", 7));
 	ASSERT_TRUE(call_wait(&op, 10000));
@@ -1167,6 +1228,23 @@ TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
 	EXPECT_LT(op.t_done - t_read, NSEC_PER_SEC)
 		TH_LOG("the caller learnt %lld ms after the read",
 		       (long long)(op.t_done - t_read) / NSEC_PER_MSEC);
+	/* the request is gone: nothing left to receive or answer */
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
+TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
+{
+	take_request_without_token(_metadata, self, BY_READ);
+}
+
+TEST_F(callreply, recv_without_info_of_a_request_fails_the_call_at_once)
+{
+	take_request_without_token(_metadata, self, BY_RECV);
+}
+
+TEST_F(callreply, recvv_entry_without_info_of_a_request_fails_the_call_at_once)
+{
+	take_request_without_token(_metadata, self, BY_RECVV);
 }
 
 /* ---- failed copies to the receiver ------------------------------------ */
@@ -1177,12 +1255,15 @@ TEST_F(callreply, read_of_a_request_fails_the_call_at_once)
  */
 TEST_F(callreply, request_given_back_after_failed_copy_still_ends_at_shutdown)
 {
+	struct ipcbox_msg_info info;
 	struct call_op op;
 	int64_t t_shut;
 
 	ASSERT_EQ(0, call_start(&op, self->fd, "again", 3 * NSEC_PER_SEC, 0, 64));
 	ASSERT_TRUE(mb_wait_waiters(self->fd, 1, 0, 3000));
-	EXPECT_EQ(-EFAULT, mb_recv(self->fd, (void *)8, 64, 0, 0));
+	/* a receive that could answer it (it asks for the info) */
+	EXPECT_EQ(-EFAULT, mb_recv_full(self->fd, (void *)8, 64, 0, 0, 0, 0,
+					&info));
 	EXPECT_EQ(1, mb_depth(self->fd));
 	ASSERT_EQ(0, mb_shutdown(self->fd));
 	t_shut = now_ns();

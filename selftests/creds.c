@@ -15,9 +15,7 @@ FIXTURE(creds) {
 FIXTURE_SETUP(creds)
 {
 	self->fd = -1;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, 4, 64);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -36,6 +34,7 @@ static pid_t fork_in_new_pidns(int fd, int (*fn)(int), int *status)
 {
 	pid_t pid;
 
+	*status = -1;
 	if (unshare(CLONE_NEWPID))
 		return -1;
 	pid = fork();
@@ -43,6 +42,27 @@ static pid_t fork_in_new_pidns(int fd, int (*fn)(int), int *status)
 		_exit(fn(fd));
 	*status = pid < 0 ? -1 : wait_child(pid);
 	return pid;
+}
+
+/*
+ * fn(fd) in a child in a new pid namespace, which a helper process
+ * unshares so that this one keeps its own: the child's status, or
+ * NO_PIDNS when the namespace could not be made.
+ */
+#define NO_PIDNS	99
+static int in_new_pidns(int fd, int (*fn)(int))
+{
+	pid_t pid, helper;
+	int status;
+
+	helper = fork();
+	if (helper < 0)
+		return -1;
+	if (helper == 0) {
+		pid = fork_in_new_pidns(fd, fn, &status);
+		_exit(pid < 0 ? NO_PIDNS : status);
+	}
+	return wait_child(helper);
 }
 
 static int ns_child_sends(int fd)
@@ -102,17 +122,10 @@ static int ns_child_receives(int fd)
 TEST_F(creds, receiver_in_child_pidns_sees_invisible_sender_as_zero)
 {
 	int status;
-	pid_t pid, helper;
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "parent"));
-	helper = fork();
-	ASSERT_GE(helper, 0);
-	if (helper == 0) {
-		pid = fork_in_new_pidns(self->fd, ns_child_receives, &status);
-		_exit(pid < 0 ? 99 : status);
-	}
-	status = wait_child(helper);
-	if (status == 99)
+	status = in_new_pidns(self->fd, ns_child_receives);
+	if (status == NO_PIDNS)
 		SKIP(return, "unshare(CLONE_NEWPID) failed");
 	EXPECT_EQ(0, status) TH_LOG("child check %d failed", status);
 }
@@ -135,17 +148,10 @@ static int ns_child_filters_on_own_pid(int fd)
 TEST_F(creds, filter_pid_uses_the_receivers_namespace)
 {
 	int status;
-	pid_t pid, helper;
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "outer"));
-	helper = fork();
-	ASSERT_GE(helper, 0);
-	if (helper == 0) {
-		pid = fork_in_new_pidns(self->fd, ns_child_filters_on_own_pid, &status);
-		_exit(pid < 0 ? 99 : status);
-	}
-	status = wait_child(helper);
-	if (status == 99)
+	status = in_new_pidns(self->fd, ns_child_filters_on_own_pid);
+	if (status == NO_PIDNS)
 		SKIP(return, "unshare(CLONE_NEWPID) failed");
 	EXPECT_EQ(0, status) TH_LOG("child check %d failed", status);
 	EXPECT_EQ(1, mb_depth(self->fd));

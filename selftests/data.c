@@ -27,9 +27,7 @@ FIXTURE_SETUP(data)
 	self->wfd = -1;
 	self->nfd = -1;
 	self->name[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, CAP, MSZ);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -48,16 +46,13 @@ FIXTURE_TEARDOWN(data)
 /* Make a named mailbox and open it read-only and write-only. */
 static int open_named(FIXTURE_DATA(data) *self)
 {
-	char path[128];
-
 	test_name(self->name, sizeof(self->name), "data");
 	self->nfd = mb_create(self->ctl, self->name, CAP, MSZ, 0600, 0);
 	if (self->nfd < 0)
 		return self->nfd;
-	dev_path(path, sizeof(path), self->name);
-	self->rfd = open(path, O_RDONLY);
-	self->wfd = open(path, O_WRONLY);
-	return self->rfd < 0 || self->wfd < 0 ? -errno : 0;
+	self->rfd = mb_open(self->name, O_RDONLY);
+	self->wfd = mb_open(self->name, O_WRONLY);
+	return self->rfd < 0 ? self->rfd : self->wfd < 0 ? self->wfd : 0;
 }
 
 TEST_F(data, write_then_read_one_message)

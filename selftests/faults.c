@@ -31,12 +31,13 @@
 #include <sys/mount.h>
 
 #include "kselftest_harness.h"
+#include "vm-protocol.h"	/* made from scripts/vm-protocol.sh */
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define MAX_NTH		400	/* no ipcbox call passes that many fault points */
-#define SMALL		64	/* a payload from the message cache */
-#define MEDIUM		2000	/* a payload from kmalloc */
+#define SMALL		64	/* a message in a small kmalloc object */
+#define MEDIUM		2000	/* one in a page-sized kmalloc object */
 #define CALL_NS		(10 * NSEC_PER_SEC)
 
 /*
@@ -64,11 +65,77 @@ static const struct fi_setting fi_settings[] = {
 };
 #define NR_SETTINGS	(sizeof(fi_settings) / sizeof(fi_settings[0]))
 
+/*
+ * The page_alloc fixture's settings (its sweeps are described further
+ * down), after fi_settings and restored in reverse: failslab ignores
+ * sleeping allocations again (the faults fixture sweeps those), or it
+ * would fail kmemleak's own scan area for a vmalloc area, which kmemleak
+ * reports.
+ */
+static const struct fi_setting pa_settings[] = {
+	{ "failslab/ignore-gfp-wait", "Y", true },
+	{ "fail_page_alloc/ignore-gfp-wait", "N", true },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N", true },
+	{ "fail_page_alloc/min-order", "0", true },
+	{ "fail_page_alloc/task-filter", "Y", true },
+	{ "fail_page_alloc/probability", "0", true },
+	{ "fail_page_alloc/verbose", "0", true },
+};
+#define NR_PA_SETTINGS	(sizeof(pa_settings) / sizeof(pa_settings[0]))
+
+#define FI_VALUE_MAX	32
+
+/* Setting @i of the two tables: fi_settings, then pa_settings. */
+static const struct fi_setting *fi_setting(unsigned int i)
+{
+	return i < NR_SETTINGS ? &fi_settings[i] : &pa_settings[i - NR_SETTINGS];
+}
+
+/*
+ * Apply settings 0..n-1 (fi_setting()), each one's value kept in
+ * saved[i] first and saved_ok[i] set once it is.
+ */
+static void fi_apply(struct __test_metadata *_metadata, unsigned int n,
+		     char (*saved)[FI_VALUE_MAX], bool *saved_ok)
+{
+	const struct fi_setting *s;
+	char path[256];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		s = fi_setting(i);
+		snprintf(path, sizeof(path), DEBUGFS "/%s", s->attr);
+		if (!s->required && !path_exists(path))
+			continue;
+		ASSERT_LE(0, read_file_str(path, saved[i], FI_VALUE_MAX))
+			TH_LOG("%s: %m", path);
+		saved_ok[i] = true;
+		ASSERT_EQ(0, write_file_str(path, s->value))
+			TH_LOG("%s = %s", path, s->value);
+	}
+}
+
+/* Put back what fi_apply() changed, the last first. */
+static void fi_restore(struct __test_metadata *_metadata, unsigned int n,
+		       char (*saved)[FI_VALUE_MAX], const bool *saved_ok)
+{
+	char path[256];
+	unsigned int i;
+
+	for (i = n; i-- > 0;) {
+		if (!saved_ok[i])
+			continue;
+		snprintf(path, sizeof(path), DEBUGFS "/%s", fi_setting(i)->attr);
+		if (write_file_str(path, saved[i]))
+			TH_LOG("could not restore %s", path);
+	}
+}
+
 FIXTURE(faults) {
 	int ctl;
 	int fd;
 	int nth;
-	char saved[NR_SETTINGS][32];
+	char saved[NR_SETTINGS][FI_VALUE_MAX];
 	bool saved_ok[NR_SETTINGS];
 	unsigned long injected;
 	unsigned long calls;
@@ -79,9 +146,6 @@ FIXTURE(faults) {
 
 FIXTURE_SETUP(faults)
 {
-	char path[256];
-	unsigned int i;
-
 	self->ctl = -1;
 	self->fd = -1;
 	self->nth = -1;
@@ -101,20 +165,8 @@ FIXTURE_SETUP(faults)
 		     DEBUGFS);
 	if (!path_exists(DEBUGFS "/fail_usercopy"))
 		TH_LOG("no %s/fail_usercopy: user copies are not swept", DEBUGFS);
-	for (i = 0; i < NR_SETTINGS; i++) {
-		snprintf(path, sizeof(path), DEBUGFS "/%s", fi_settings[i].attr);
-		if (!fi_settings[i].required && !path_exists(path))
-			continue;
-		ASSERT_LE(0, read_file_str(path, self->saved[i],
-					   sizeof(self->saved[i])))
-			TH_LOG("%s: %m", path);
-		self->saved_ok[i] = true;
-		ASSERT_EQ(0, write_file_str(path, fi_settings[i].value))
-			TH_LOG("%s = %s", path, fi_settings[i].value);
-	}
-	self->ctl = ctl_open();
-	ASSERT_LE(0, self->ctl) TH_LOG("%s: %m (ipcbox.ko not loaded?)",
-				       IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
+	fi_apply(_metadata, NR_SETTINGS, self->saved, self->saved_ok);
 	self->fd = mb_anon(self->ctl, 8, 4096);
 	ASSERT_LE(0, self->fd);
 	self->injected = 0;
@@ -123,21 +175,12 @@ FIXTURE_SETUP(faults)
 
 FIXTURE_TEARDOWN(faults)
 {
-	char path[256];
-	unsigned int i;
-
 	if (self->calls)
 		printf("# faults: injected=%lu calls=%lu\n", self->injected,
 		       self->calls);
 	if (self->nth >= 0 && write(self->nth, "0", 1) < 0)
 		TH_LOG("cannot reset %s", FAIL_NTH);
-	for (i = 0; i < NR_SETTINGS; i++) {
-		if (!self->saved_ok[i])
-			continue;
-		snprintf(path, sizeof(path), DEBUGFS "/%s", fi_settings[i].attr);
-		if (write_file_str(path, self->saved[i]))
-			TH_LOG("could not restore %s", path);
-	}
+	fi_restore(_metadata, NR_SETTINGS, self->saved, self->saved_ok);
 	close_fd(&self->fd);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
@@ -196,13 +239,6 @@ static int lowest_free_fd(void)
 	if (fd >= 0)
 		close(fd);
 	return fd;
-}
-
-static int nr_mailboxes(int ctl)
-{
-	struct ipcbox_info info;
-
-	return ipcbox_get_info(ctl, &info) ? -1 : (int)info.nr_mailboxes;
 }
 
 /*
@@ -377,6 +413,14 @@ FIXTURE_VARIANT_ADD(faults, medium) {
 	.len = MEDIUM,
 };
 
+/* Ask @r for its message's info in @info (the info copy is swept too). */
+static void recv_info(struct ipcbox_recv *r, struct ipcbox_msg_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	r->info = (uintptr_t)info;
+	r->info_size = sizeof(*info);
+}
+
 /* Take the one queued message and check it is @len bytes of payload(k). */
 static int take_one(int fd, char *out, size_t len, int k)
 {
@@ -385,7 +429,7 @@ static int take_one(int fd, char *out, size_t len, int k)
 
 	payload(want, len, k);
 	memset(out, 0, len + 1);
-	ret = mb_recv(fd, out, 4096, IPCBOX_RECV_NONBLOCK, 0);
+	ret = mb_recv(fd, out, 4096, IPCBOX_NONBLOCK, 0);
 	if (ret != (int)len)
 		return ret < 0 ? ret : -EBADMSG;
 	return memcmp(want, out, len) ? -EBADMSG : 0;
@@ -434,6 +478,7 @@ TEST_F_TIMEOUT(faults, send_and_write, 300)
  */
 TEST_F_TIMEOUT(faults, recv_peek_and_read, 300)
 {
+	struct ipcbox_msg_info info;
 	struct ipcbox_stat a, b;
 	struct ipcbox_recv r;
 	size_t len = variant->len;
@@ -443,13 +488,14 @@ TEST_F_TIMEOUT(faults, recv_peek_and_read, 300)
 	payload(self->buf, len, 1);
 	ASSERT_EQ(0, mb_send_full(self->fd, self->buf, len, 0, 0, 0, 5, &seq));
 	SWEEP("RECV",
-	      { recv_args(&r, self->out, 4096, IPCBOX_RECV_NONBLOCK, 0);
+	      { recv_args(&r, self->out, 4096, IPCBOX_NONBLOCK, 0);
+		recv_info(&r, &info);
 		ASSERT_EQ(0, mb_stat(self->fd, &a)); },
 	      ret = sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r),
 	      {
 		EXPECT_EQ(len, ret);
-		EXPECT_EQ(seq, r.info.seq);
-		EXPECT_EQ(5, r.info.tag);
+		EXPECT_EQ(seq, info.seq);
+		EXPECT_EQ(5, info.tag);
 		EXPECT_EQ(0, memcmp(self->buf, self->out, len));
 		ASSERT_EQ(0, mb_stat(self->fd, &b));
 		EXPECT_EQ(a.depth - 1, b.depth);
@@ -468,12 +514,13 @@ TEST_F_TIMEOUT(faults, recv_peek_and_read, 300)
 	ASSERT_EQ(0, mb_send_full(self->fd, self->buf, len, 0, 0, 0, 5, &seq));
 	SWEEP("RECV PEEK",
 	      { recv_args(&r, self->out, 4096,
-			  IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK, 0);
+			  IPCBOX_NONBLOCK | IPCBOX_RECV_PEEK, 0);
+		recv_info(&r, &info);
 		ASSERT_EQ(0, mb_stat(self->fd, &a)); },
 	      ret = sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r),
 	      {
 		EXPECT_EQ(len, ret);
-		EXPECT_EQ(seq, r.info.seq);
+		EXPECT_EQ(seq, info.seq);
 		ASSERT_EQ(0, mb_stat(self->fd, &b));
 		EXPECT_STAT_SAME(a, b);
 	      },
@@ -498,19 +545,10 @@ TEST_F_TIMEOUT(faults, recv_peek_and_read, 300)
 	      });
 }
 
-static int batch(int fd, unsigned long cmd, void *msgs, uint32_t count)
-{
-	struct ipcbox_batch bt;
-
-	memset(&bt, 0, sizeof(bt));
-	bt.msgs = (uintptr_t)msgs;
-	bt.count = count;
-	return sys_ioctl(fd, cmd, &bt);
-}
-
 /* A batch may stop half-way: exactly the entries it counted were done. */
 TEST_F_TIMEOUT(faults, sendv_and_recvv, 300)
 {
+	struct ipcbox_msg_info info[3];
 	struct ipcbox_send s[3];
 	struct ipcbox_recv r[3];
 	struct ipcbox_stat a, b;
@@ -526,7 +564,7 @@ TEST_F_TIMEOUT(faults, sendv_and_recvv, 300)
 	      { for (i = 0; i < 3; i++)
 			send_args(&s[i], bufs[i], len, 0, 0, 0, i);
 		ASSERT_EQ(0, mb_stat(self->fd, &a)); },
-	      ret = batch(self->fd, IPCBOX_IOC_SENDV, s, 3),
+	      ret = mb_batch(self->fd, IPCBOX_IOC_SENDV, s, 3),
 	      {
 		ASSERT_GT(ret, 0);
 		ASSERT_LE(ret, 3);
@@ -549,10 +587,12 @@ TEST_F_TIMEOUT(faults, sendv_and_recvv, 300)
 		for (i = 0; i < 3; i++) {
 			ASSERT_EQ(0, mb_send(self->fd, bufs[i], len, 0, 0));
 			recv_args(&r[i], self->out + i * len, len,
-				  IPCBOX_RECV_NONBLOCK, 0);
+				  IPCBOX_NONBLOCK, 0);
+			/* each entry its own info */
+			recv_info(&r[i], &info[i]);
 		}
 		ASSERT_EQ(0, mb_stat(self->fd, &a)); },
-	      ret = batch(self->fd, IPCBOX_IOC_RECVV, r, 3),
+	      ret = mb_batch(self->fd, IPCBOX_IOC_RECVV, r, 3),
 	      {
 		ASSERT_GT(ret, 0);
 		ASSERT_LE(ret, 3);
@@ -560,8 +600,12 @@ TEST_F_TIMEOUT(faults, sendv_and_recvv, 300)
 			EXPECT_EQ(3, ret);
 		ASSERT_EQ(0, mb_stat(self->fd, &b));
 		EXPECT_EQ(a.depth - ret, b.depth);
-		for (k = 0; k < ret; k++)
+		for (k = 0; k < ret; k++) {
 			EXPECT_EQ(0, memcmp(bufs[k], self->out + k * len, len));
+			EXPECT_EQ(len, info[k].len);
+		}
+		if (ret > 1)
+			EXPECT_GT(info[ret - 1].seq, info[0].seq);
 		/* Those not taken are still there, in order. */
 		for (k = ret; k < 3; k++)
 			EXPECT_EQ(0, take_one(self->fd, self->out, len, k));
@@ -619,6 +663,7 @@ static void server_idle(int fd)
  */
 TEST_F_TIMEOUT(faults, call, 300)
 {
+	struct ipcbox_msg_info info;
 	struct ipcbox_stat a, b;
 	struct ipcbox_call c;
 	struct server sv;
@@ -636,6 +681,9 @@ TEST_F_TIMEOUT(faults, call, 300)
 		c.timeout_ns = CALL_NS;
 		c.reply_buf = (uintptr_t)self->out;
 		c.reply_size = len + 3;
+		memset(&info, 0, sizeof(info));
+		c.reply_info = (uintptr_t)&info;
+		c.reply_info_size = sizeof(info);
 		memset(self->out, 0, len + 3);
 		server_idle(self->fd);
 		served = sv.served;
@@ -645,6 +693,7 @@ TEST_F_TIMEOUT(faults, call, 300)
 		EXPECT_EQ(len + 3, ret);
 		EXPECT_EQ(0, memcmp("re:", self->out, 3));
 		EXPECT_EQ(0, memcmp(self->buf, self->out + 3, len));
+		EXPECT_EQ(len + 3, info.len);
 	      },
 	      {
 		server_idle(self->fd);
@@ -667,6 +716,7 @@ struct caller {
 	int ret;
 	char req[8];
 	char reply[4096];
+	struct ipcbox_msg_info info;
 };
 
 static void *caller_fn(void *arg)
@@ -680,6 +730,8 @@ static void *caller_fn(void *arg)
 	c.timeout_ns = CALL_NS;
 	c.reply_buf = (uintptr_t)cl->reply;
 	c.reply_size = sizeof(cl->reply);
+	c.reply_info = (uintptr_t)&cl->info;
+	c.reply_info_size = sizeof(cl->info);
 	cl->ret = sys_ioctl(cl->fd, IPCBOX_IOC_CALL, &c);
 	return NULL;
 }
@@ -729,9 +781,9 @@ TEST_F_TIMEOUT(faults, reply, 300)
 		}
 	      },
 	      {
-		/* The caller still waits: nobody answered it. */
+		/* The caller still waits: its request is open. */
 		ASSERT_EQ(0, mb_stat(self->fd, &st));
-		EXPECT_EQ(1, st.waiting_senders);
+		EXPECT_EQ(1, st.calls);
 	      });
 }
 
@@ -762,6 +814,7 @@ static int call_settle(struct caller *cl, int fd, uint64_t token)
  */
 TEST_F_TIMEOUT(faults, reply_recv, 300)
 {
+	struct ipcbox_msg_info info;
 	struct ipcbox_reply_recv rr;
 	struct caller cl;
 	size_t len = variant->len;
@@ -774,16 +827,25 @@ TEST_F_TIMEOUT(faults, reply_recv, 300)
 		ASSERT_NE(0, token);
 		ASSERT_EQ(0, mb_send(self->fd, self->buf, len, 0, 0));
 		memset(&rr, 0, sizeof(rr));
-		rr.reply.token = token;
-		rr.reply.buf = (uintptr_t)"answer";
-		rr.reply.len = 6;
-		recv_args(&rr.recv, self->out, 4096,
-			  IPCBOX_RECV_NONBLOCK, 0); },
+		rr.token = token;
+		rr.reply_buf = (uintptr_t)"answer";
+		rr.reply_len = 6;
+		rr.buf = (uintptr_t)self->out;
+		rr.size = 4096;
+		rr.flags = IPCBOX_NONBLOCK;
+		rr.timeout_ns = 0;
+		memset(&info, 0, sizeof(info));
+		rr.info = (uintptr_t)&info;
+		rr.info_size = sizeof(info); },
 	      ret = sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, &rr),
 	      {
 		EXPECT_EQ(len, ret);
 		EXPECT_EQ(0, memcmp(self->buf, self->out, len));
+		EXPECT_EQ(len, info.len);
+		EXPECT_EQ(0, info.token);
 		EXPECT_EQ(0, mb_depth(self->fd));
+		/* the reply was made (well or not): its token cleared */
+		EXPECT_EQ(0, rr.token);
 		if (!injected)
 			EXPECT_EQ(0, rr.reply_error);
 		if (rr.reply_error)
@@ -797,11 +859,17 @@ TEST_F_TIMEOUT(faults, reply_recv, 300)
 		again = call_settle(&cl, self->fd, token);
 		if (rr.reply_error) {
 			EXPECT_TRUE(clean_errno(rr.reply_error));
+			EXPECT_EQ(0, rr.token);
 			EXPECT_EQ(0, again);
 		} else {
 			/* replied then the receive failed, or neither */
 			EXPECT_TRUE(again == 0 || again == -ENOENT)
 				TH_LOG("settling REPLY: %s", strerror(-again));
+			/* the token is cleared if and only if it replied */
+			EXPECT_EQ(rr.token ? 0 : -ENOENT, again)
+				TH_LOG("token %s, settling REPLY: %s",
+				       rr.token ? "kept" : "cleared",
+				       strerror(-again));
 		}
 	      });
 }
@@ -817,35 +885,17 @@ TEST_F_TIMEOUT(faults, reply_recv, 300)
  *
  * The page allocator reports some failures it is made to inject with a
  * stack dump ("page allocation failure: order:..."); the test writes
- * PA_MARK_BEGIN and PA_MARK_END to /dev/kmsg around each such sweep, and
- * the VM runner drops exactly those reports between the two, nothing
- * else.
+ * IPCBOX_MARK_PA_BEGIN and IPCBOX_MARK_PA_END to /dev/kmsg around each
+ * such sweep, and the VM runner drops exactly those reports between the
+ * two, nothing else.
  */
-#define PA_MARK_BEGIN	"IPCBOX-PAGE-ALLOC-FAULTS-BEGIN"
-#define PA_MARK_END	"IPCBOX-PAGE-ALLOC-FAULTS-END"
 #define PA_HUGE		(5U << 20)
-
-/*
- * After fi_settings, and restored in reverse: failslab ignores sleeping
- * allocations again (the faults fixture sweeps those), or it would fail
- * kmemleak's own scan area for a vmalloc area, which kmemleak reports.
- */
-static const struct fi_setting pa_settings[] = {
-	{ "failslab/ignore-gfp-wait", "Y", true },
-	{ "fail_page_alloc/ignore-gfp-wait", "N", true },
-	{ "fail_page_alloc/ignore-gfp-highmem", "N", true },
-	{ "fail_page_alloc/min-order", "0", true },
-	{ "fail_page_alloc/task-filter", "Y", true },
-	{ "fail_page_alloc/probability", "0", true },
-	{ "fail_page_alloc/verbose", "0", true },
-};
-#define NR_PA_SETTINGS	(sizeof(pa_settings) / sizeof(pa_settings[0]))
 
 FIXTURE(page_alloc) {
 	int ctl;
 	int fd;
 	int nth;
-	char saved[NR_SETTINGS + NR_PA_SETTINGS][32];
+	char saved[NR_SETTINGS + NR_PA_SETTINGS][FI_VALUE_MAX];
 	bool saved_ok[NR_SETTINGS + NR_PA_SETTINGS];
 	unsigned long long saved_max_msg;
 	bool have_max_msg;
@@ -896,16 +946,9 @@ static void kmsg_mark(const char *mark, const char *what)
 	close(fd);
 }
 
-static const struct fi_setting *pa_setting(unsigned int i)
-{
-	return i < NR_SETTINGS ? &fi_settings[i] : &pa_settings[i - NR_SETTINGS];
-}
-
 FIXTURE_SETUP(page_alloc)
 {
 	size_t len = variant->len;
-	char path[256];
-	unsigned int i;
 
 	self->ctl = -1;
 	self->fd = -1;
@@ -922,22 +965,9 @@ FIXTURE_SETUP(page_alloc)
 	if (!path_exists(DEBUGFS "/fail_page_alloc"))
 		SKIP(return, "%s/fail_page_alloc absent (kernel without CONFIG_FAIL_PAGE_ALLOC)",
 		     DEBUGFS);
-	for (i = 0; i < NR_SETTINGS + NR_PA_SETTINGS; i++) {
-		const struct fi_setting *s = pa_setting(i);
-
-		snprintf(path, sizeof(path), DEBUGFS "/%s", s->attr);
-		if (!s->required && !path_exists(path))
-			continue;
-		ASSERT_LE(0, read_file_str(path, self->saved[i],
-					   sizeof(self->saved[i])))
-			TH_LOG("%s: %m", path);
-		self->saved_ok[i] = true;
-		ASSERT_EQ(0, write_file_str(path, s->value))
-			TH_LOG("%s = %s", path, s->value);
-	}
-	self->ctl = ctl_open();
-	ASSERT_LE(0, self->ctl) TH_LOG("%s: %m (ipcbox.ko not loaded?)",
-				       IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
+	fi_apply(_metadata, NR_SETTINGS + NR_PA_SETTINGS, self->saved,
+		 self->saved_ok);
 	ASSERT_EQ(0, param_get("max_msg_size", &self->saved_max_msg));
 	self->have_max_msg = true;
 	if (self->saved_max_msg < len)
@@ -960,23 +990,15 @@ FIXTURE_SETUP(page_alloc)
 
 FIXTURE_TEARDOWN(page_alloc)
 {
-	char path[256];
-	unsigned int i;
-
 	if (self->calls)
 		printf("# faults: page_alloc len=%zu: injected=%lu calls=%lu\n",
 		       variant->len, self->injected, self->calls);
 	if (self->nth >= 0 && write(self->nth, "0", 1) < 0)
 		TH_LOG("cannot reset %s", FAIL_NTH);
 	if (self->marked)
-		kmsg_mark(PA_MARK_END, "(test ended)");
-	for (i = NR_SETTINGS + NR_PA_SETTINGS; i-- > 0;) {
-		if (!self->saved_ok[i])
-			continue;
-		snprintf(path, sizeof(path), DEBUGFS "/%s", pa_setting(i)->attr);
-		if (write_file_str(path, self->saved[i]))
-			TH_LOG("could not restore %s", path);
-	}
+		kmsg_mark(IPCBOX_MARK_PA_END, "(test ended)");
+	fi_restore(_metadata, NR_SETTINGS + NR_PA_SETTINGS, self->saved,
+		   self->saved_ok);
 	close_fd(&self->fd);
 	if (self->have_max_msg &&
 	    param_set("max_msg_size", self->saved_max_msg))
@@ -991,17 +1013,17 @@ FIXTURE_TEARDOWN(page_alloc)
 
 /* A SWEEP between the markers that let its allocation reports through. */
 #define PA_SWEEP(what, prepare, call, ok_body, fail_body) do {		\
-	kmsg_mark(PA_MARK_BEGIN, what);					\
+	kmsg_mark(IPCBOX_MARK_PA_BEGIN, what);				\
 	self->marked = true;						\
 	SWEEP(what, prepare, call, ok_body, fail_body);			\
-	kmsg_mark(PA_MARK_END, what);					\
+	kmsg_mark(IPCBOX_MARK_PA_END, what);				\
 	self->marked = false;						\
 } while (0)
 
 /* The one queued message is @len bytes of self->buf: take and check it. */
 static int pa_take(int fd, char *out, const char *want, size_t len)
 {
-	int ret = mb_recv(fd, out, len, IPCBOX_RECV_NONBLOCK, 0);
+	int ret = mb_recv(fd, out, len, IPCBOX_NONBLOCK, 0);
 
 	if (ret != (int)len)
 		return ret < 0 ? ret : -EBADMSG;
@@ -1010,6 +1032,7 @@ static int pa_take(int fd, char *out, const char *want, size_t len)
 
 TEST_F_TIMEOUT(page_alloc, send_and_recv, 600)
 {
+	struct ipcbox_msg_info info;
 	struct ipcbox_stat a, b;
 	struct ipcbox_send s;
 	struct ipcbox_recv r;
@@ -1035,13 +1058,14 @@ TEST_F_TIMEOUT(page_alloc, send_and_recv, 600)
 
 	ASSERT_EQ(0, mb_send_full(self->fd, self->buf, len, 0, 0, 0, 5, &seq));
 	PA_SWEEP("page_alloc RECV",
-		 { recv_args(&r, self->out, len, IPCBOX_RECV_NONBLOCK, 0);
+		 { recv_args(&r, self->out, len, IPCBOX_NONBLOCK, 0);
+		   recv_info(&r, &info);
 		   memset(self->out, 0, 64);
 		   ASSERT_EQ(0, mb_stat(self->fd, &a)); },
 		 ret = sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r),
 		 {
 			EXPECT_EQ(len, ret);
-			EXPECT_EQ(seq, r.info.seq);
+			EXPECT_EQ(seq, info.seq);
 			EXPECT_EQ(0, memcmp(self->buf, self->out, len));
 			ASSERT_EQ(0, mb_stat(self->fd, &b));
 			EXPECT_EQ(a.depth - 1, b.depth);
@@ -1085,6 +1109,7 @@ static void *pa_server_fn(void *arg)
 
 TEST_F_TIMEOUT(page_alloc, call, 600)
 {
+	struct ipcbox_msg_info info;
 	struct ipcbox_stat a, b;
 	struct ipcbox_call c;
 	struct pa_server sv;
@@ -1105,6 +1130,9 @@ TEST_F_TIMEOUT(page_alloc, call, 600)
 		   c.timeout_ns = CALL_NS;
 		   c.reply_buf = (uintptr_t)self->out;
 		   c.reply_size = len;
+		   memset(&info, 0, sizeof(info));
+		   c.reply_info = (uintptr_t)&info;
+		   c.reply_info_size = sizeof(info);
 		   memset(self->out, 0, 64);
 		   server_idle(self->fd);
 		   served = sv.served;
@@ -1113,6 +1141,7 @@ TEST_F_TIMEOUT(page_alloc, call, 600)
 		 {
 			EXPECT_EQ(len, ret);
 			EXPECT_EQ(0, memcmp(self->buf, self->out, len));
+			EXPECT_EQ(len, info.len);
 		 },
 		 {
 			server_idle(self->fd);

@@ -4,7 +4,8 @@
  * every ipcbox ioctl, read, write, poll, close, dup, open and fork at the
  * control node and at mailboxes, with random and mutated arguments: ioctl
  * numbers near the real ones, random sizes in the size-versioned numbers,
- * structs with random fields, NULL, unaligned, kernel, unmapped and
+ * structs with random fields, message infos of random sizes (or none),
+ * batch entries of random sizes, NULL, unaligned, kernel, unmapped and
  * half-mapped pointers, huge counts, foreign tokens, and mailboxes closed,
  * unlinked and shut down under the other threads' feet.
  *
@@ -20,8 +21,6 @@
 #include "ipcbox_test.h"
 
 #include <dirent.h>
-#include <poll.h>
-#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 
@@ -34,6 +33,21 @@
 #define FUZZ_MAX_SECONDS 540
 #define FUZZ_PAGE	4096
 #define FUZZ_PAYLOAD	(64 * 1024)
+/*
+ * SENDV/RECVV arrays: room for IPCBOX_BATCH_MAX entries of a page (the
+ * largest entry_size), and a page for a pointer one byte off, so that
+ * the kernel, however many entries of whatever size it is told of, only
+ * walks this array (a RECVV writes where its entries say). Mapped
+ * lazily: what is never written costs nothing.
+ */
+#define FUZZ_BATCH_BYTES ((IPCBOX_BATCH_MAX + 1) * FUZZ_PAGE)
+/*
+ * Message infos, a page of room each (an info_size may be up to a page):
+ * slot 0 for RECV, REPLY_RECV and CALL, slots 1..8 for RECVV entries, and
+ * a page of slack for a pointer one byte off.
+ */
+#define FUZZ_INFO_SLOTS	9
+#define FUZZ_INFO_BYTES	((FUZZ_INFO_SLOTS + 1) * FUZZ_PAGE)
 
 /* Module limits during the run: keep the worst case memory use small. */
 #define FUZZ_MAX_MSG	16384
@@ -60,7 +74,7 @@ struct fuzz_proc {
 	int ctl;
 	int pool[FUZZ_POOL];
 	char *guard;	/* two read-write pages, then a PROT_NONE page */
-	char *flaky;	/* a page other threads keep unmapping */
+	char *flaky;	/* a page other threads keep unmapping, then PROT_NONE */
 	volatile int stop;
 };
 
@@ -68,12 +82,13 @@ struct fuzz_worker {
 	struct fuzz_proc *p;
 	pthread_t thread;
 	int id;
-	uint64_t rng;
+	struct test_rng rng;
 	uint64_t last_token;
 	bool in_child;	/* a forked child: forks no further */
 	char *arg;	/* 2 pages: ioctl structs, size-versioned up to a page */
 	char *payload;
 	char *batch;	/* SENDV/RECVV arrays */
+	char *info;	/* FUZZ_INFO_SLOTS message infos, a page apart */
 };
 
 static const char * const fuzz_params[] = {
@@ -83,17 +98,12 @@ static const char * const fuzz_params[] = {
 
 static uint64_t rnd(struct fuzz_worker *w)
 {
-	/* splitmix64 */
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return rng_next(&w->rng);
 }
 
 static uint32_t rnd_below(struct fuzz_worker *w, uint32_t n)
 {
-	return n ? (uint32_t)(rnd(w) % n) : 0;
+	return rng_below(&w->rng, n);
 }
 
 static bool one_in(struct fuzz_worker *w, uint32_t n)
@@ -110,6 +120,7 @@ static bool errno_known(int e)
 	case ENOBUFS: case ENOENT: case EEXIST: case ENAMETOOLONG:
 	case ENOSPC: case EDQUOT: case EPERM: case EACCES: case ECANCELED:
 	case ECONNRESET: case ENOMEM: case EMFILE: case ENFILE: case ENXIO:
+	case EPROTO:	/* a CALL whose request was taken without its info */
 	case ENODEV: case EISDIR:	/* open(2) of /dev/ipcbox/ itself */
 		return true;
 	}
@@ -310,7 +321,57 @@ static void fill_send(struct fuzz_worker *w, struct ipcbox_send *s)
 	mutate(w, s, sizeof(*s));
 }
 
-static void fill_recv(struct fuzz_worker *w, struct ipcbox_recv *r)
+/* Message info slot @i of the worker: a page of room. */
+static struct ipcbox_msg_info *info_slot(struct fuzz_worker *w, int i)
+{
+	return (struct ipcbox_msg_info *)(w->info + (size_t)i * FUZZ_PAGE);
+}
+
+/*
+ * Where a receive (or a CALL's reply) puts its message info: mostly a
+ * whole struct in @good, else none (a CALL request so taken fails with
+ * EPROTO), a pointer without a size or a size without a pointer, a size
+ * below VER0, larger (zero-filled), above a page, or a bad pointer.
+ */
+static void pick_info(struct fuzz_worker *w, void *good, __u64 *ptr,
+		      __u32 *size)
+{
+	switch (rnd_below(w, 16)) {
+	case 0:
+	case 1:
+		*ptr = 0;
+		*size = 0;
+		return;
+	case 2:
+		*ptr = 0;
+		*size = sizeof(struct ipcbox_msg_info);
+		return;
+	case 3:
+		*size = 0;
+		break;
+	case 4:
+		*size = rnd_below(w, IPCBOX_MSG_INFO_SIZE_VER0);
+		break;
+	case 5:
+		*size = sizeof(struct ipcbox_msg_info) + 8 * rnd_below(w, 8);
+		break;
+	case 6:
+		*size = FUZZ_PAGE;
+		break;
+	case 7:
+		*size = FUZZ_PAGE + 1;
+		break;
+	case 8:
+		*size = (uint32_t)rnd(w);
+		break;
+	default:
+		*size = sizeof(struct ipcbox_msg_info);
+	}
+	*ptr = pick_u64_ptr(w, good, *size);
+}
+
+static void fill_recv(struct fuzz_worker *w, struct ipcbox_recv *r,
+		      struct ipcbox_msg_info *info)
 {
 	uint32_t size = pick_len(w);
 
@@ -321,7 +382,33 @@ static void fill_recv(struct fuzz_worker *w, struct ipcbox_recv *r)
 	r->timeout_ns = pick_timeout(w);
 	r->filter_pid = one_in(w, 2) ? getpid() : (int32_t)rnd(w);
 	r->filter_tag = rnd_below(w, 4);
+	pick_info(w, info, &r->info, &r->info_size);
 	mutate(w, r, sizeof(*r));
+}
+
+/* A batch entry size: mostly the struct's own, else larger or bad. */
+static uint32_t pick_entry_size(struct fuzz_worker *w, uint32_t ksize)
+{
+	switch (rnd_below(w, 16)) {
+	case 0:
+		return 0;
+	case 1:
+		return ksize - 8;
+	case 2:
+		return ksize + 8;
+	case 3:
+		return ksize + 64;
+	case 4:
+		return FUZZ_PAGE;
+	case 5:
+		return FUZZ_PAGE + 1;
+	case 6:
+		return (uint32_t)rnd(w);
+	case 7:
+		return ksize + rnd_below(w, 80);	/* unaligned too */
+	default:
+		return ksize;
+	}
 }
 
 static uint64_t pick_token(struct fuzz_worker *w)
@@ -386,6 +473,9 @@ static void op_ioctl(struct fuzz_worker *w)
 	uint32_t n, i;
 
 	memset(a, 0, 2 * FUZZ_PAGE);
+	/* Zero where infos go: a token read back after the call is real. */
+	for (i = 0; i < FUZZ_INFO_SLOTS; i++)
+		memset(info_slot(w, i), 0, sizeof(struct ipcbox_msg_info));
 	switch (rnd_below(w, 13)) {
 	case 0: {
 		cmd = IPCBOX_IOC_INFO;
@@ -435,7 +525,7 @@ static void op_ioctl(struct fuzz_worker *w)
 		cur = sizeof(struct ipcbox_send);
 		break;
 	case 4:
-		fill_recv(w, (void *)a);
+		fill_recv(w, (void *)a, info_slot(w, 0));
 		cmd = IPCBOX_IOC_RECV;
 		ver0 = IPCBOX_RECV_SIZE_VER0;
 		cur = sizeof(struct ipcbox_recv);
@@ -464,6 +554,8 @@ static void op_ioctl(struct fuzz_worker *w)
 		c->tag = rnd_below(w, 4);
 		c->reply_size = pick_len(w);
 		c->reply_buf = pick_u64_ptr(w, w->payload, c->reply_size);
+		pick_info(w, info_slot(w, 0), &c->reply_info,
+			  &c->reply_info_size);
 		mutate(w, c, sizeof(*c));
 		cmd = IPCBOX_IOC_CALL;
 		ver0 = IPCBOX_CALL_SIZE_VER0;
@@ -484,11 +576,21 @@ static void op_ioctl(struct fuzz_worker *w)
 	}
 	case 9: {
 		struct ipcbox_reply_recv *rr = (void *)a;
+		struct ipcbox_recv r;
 
-		fill_recv(w, &rr->recv);
-		rr->reply.token = pick_token(w);
-		rr->reply.len = pick_len(w);
-		rr->reply.buf = pick_u64_ptr(w, w->payload, rr->reply.len);
+		/* the receive's fields, as a RECV's */
+		fill_recv(w, &r, info_slot(w, 0));
+		rr->buf = r.buf;
+		rr->size = r.size;
+		rr->flags = r.flags;
+		rr->timeout_ns = r.timeout_ns;
+		rr->filter_tag = r.filter_tag;
+		rr->filter_pid = r.filter_pid;
+		rr->info_size = r.info_size;
+		rr->info = r.info;
+		rr->token = pick_token(w);
+		rr->reply_len = pick_len(w);
+		rr->reply_buf = pick_u64_ptr(w, w->payload, rr->reply_len);
 		mutate(w, rr, sizeof(*rr));
 		cmd = IPCBOX_IOC_REPLY_RECV;
 		ver0 = IPCBOX_REPLY_RECV_SIZE_VER0;
@@ -499,8 +601,12 @@ static void op_ioctl(struct fuzz_worker *w)
 	case 11: {
 		struct ipcbox_batch *b = (void *)a;
 		bool send = rnd(w) & 1;
-		size_t esz = send ? sizeof(struct ipcbox_send) :
-				    sizeof(struct ipcbox_recv);
+		uint32_t ksz = send ? sizeof(struct ipcbox_send) :
+				      sizeof(struct ipcbox_recv);
+		uint32_t esz = pick_entry_size(w, ksz);
+		/* entries are laid out esz apart where the kernel takes esz */
+		size_t stride = esz >= ksz && esz <= FUZZ_PAGE ? esz : ksz;
+		char *e;
 
 		switch (rnd_below(w, 8)) {
 		case 0: n = 0; break;
@@ -510,19 +616,26 @@ static void op_ioctl(struct fuzz_worker *w)
 		default: n = 1 + rnd_below(w, 8);
 		}
 		for (i = 0; i < n && i < IPCBOX_BATCH_MAX; i++) {
-			if (send)
-				fill_send(w, (void *)(w->batch + i * esz));
-			else
-				fill_recv(w, (void *)(w->batch + i * esz));
+			e = w->batch + i * stride;
 			if (i >= 8) {	/* the rest alike, cheaply */
-				memcpy(w->batch + i * esz, w->batch, esz);
+				memcpy(e, w->batch, stride);
 				if (i >= 64)
 					break;
+				continue;
 			}
+			memset(e, 0, stride);
+			if (send)
+				fill_send(w, (void *)e);
+			else	/* each its own info */
+				fill_recv(w, (void *)e, info_slot(w, 1 + i));
+			/* what the kernel does not know must be zero: E2BIG */
+			if (stride > ksz && one_in(w, 16))
+				e[ksz + rnd_below(w, stride - ksz)] = 1;
 		}
 		b->msgs = pick_u64_ptr(w, w->batch,
-				       (size_t)(n < 8 ? n : 8) * esz);
+				       (size_t)(n < 8 ? n : 8) * stride);
 		b->count = n;
+		b->entry_size = esz;
 		mutate(w, b, sizeof(*b));
 		cmd = send ? IPCBOX_IOC_SENDV : IPCBOX_IOC_RECVV;
 		ver0 = IPCBOX_BATCH_SIZE_VER0;
@@ -552,10 +665,12 @@ static void op_ioctl(struct fuzz_worker *w)
 	if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_CREATE) &&
 	    _IOC_TYPE(cmd) == IPCBOX_IOC_MAGIC && fd == w->p->ctl) {
 		pool_put(w, (int)ret);
-	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_RECV)) {
-		note_token(w, ((struct ipcbox_recv *)a)->info.token);
-	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_REPLY_RECV)) {
-		note_token(w, ((struct ipcbox_reply_recv *)a)->recv.info.token);
+	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_RECV) ||
+		   _IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_REPLY_RECV)) {
+		note_token(w, info_slot(w, 0)->token);
+	} else if (_IOC_NR(cmd) == _IOC_NR(IPCBOX_IOC_RECVV)) {
+		for (i = 1; i < FUZZ_INFO_SLOTS; i++)
+			note_token(w, info_slot(w, i)->token);
 	}
 }
 
@@ -701,7 +816,7 @@ static void op_fork(struct fuzz_worker *w)
 	if (pid == 0) {
 		alarm(1);	/* whatever blocks, SIGALRM ends it */
 		w->in_child = true;
-		w->rng ^= (uint64_t)getpid() << 32;
+		w->rng.state ^= (uint64_t)getpid() << 32;
 		for (i = 0; i < 20; i++)
 			fuzz_one(w);
 		_exit(0);
@@ -753,8 +868,9 @@ static void fuzz_sig(int sig)
 }
 
 /* One fuzzing process: FUZZ_THREADS workers, then a clean exit. */
-static int fuzz_process(struct fuzz_shared *sh, int idx)
+static int fuzz_process(void *arg, int idx)
 {
+	struct fuzz_shared *sh = arg;
 	struct fuzz_worker ws[FUZZ_THREADS];
 	struct fuzz_proc p;
 	struct sigaction sa;
@@ -775,11 +891,13 @@ static int fuzz_process(struct fuzz_shared *sh, int idx)
 		p.pool[i] = -1;
 	p.guard = mmap(NULL, 3 * FUZZ_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p.flaky = mmap(NULL, FUZZ_PAGE, PROT_READ | PROT_WRITE,
+	p.flaky = mmap(NULL, 2 * FUZZ_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p.guard == MAP_FAILED || p.flaky == MAP_FAILED)
 		return 1;
 	mprotect(p.guard + 2 * FUZZ_PAGE, FUZZ_PAGE, PROT_NONE);
+	/* a batch array there (entries up to a page) stops at this one */
+	mprotect(p.flaky + FUZZ_PAGE, FUZZ_PAGE, PROT_NONE);
 
 	for (t = 0; t < FUZZ_THREADS; t++) {
 		struct fuzz_worker *w = &ws[t];
@@ -787,13 +905,17 @@ static int fuzz_process(struct fuzz_shared *sh, int idx)
 		memset(w, 0, sizeof(*w));
 		w->p = &p;
 		w->id = idx * FUZZ_THREADS + t;
-		w->rng = sh->seed * 1000003ULL + (uint64_t)w->id;
+		rng_seed(&w->rng, sh->seed * 1000003ULL + (uint64_t)w->id);
 		w->arg = aligned_alloc(FUZZ_PAGE, 2 * FUZZ_PAGE);
 		w->payload = malloc(FUZZ_PAYLOAD);
-		w->batch = calloc(IPCBOX_BATCH_MAX + 8,
-				  sizeof(struct ipcbox_recv));
-		if (!w->arg || !w->payload || !w->batch)
+		w->batch = mmap(NULL, FUZZ_BATCH_BYTES, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				-1, 0);
+		w->info = aligned_alloc(FUZZ_PAGE, FUZZ_INFO_BYTES);
+		if (!w->arg || !w->payload || w->batch == MAP_FAILED ||
+		    !w->info)
 			return 1;
+		memset(w->info, 0, FUZZ_INFO_BYTES);
 		if (pthread_create(&w->thread, NULL, worker_fn, w))
 			return 1;
 	}
@@ -869,15 +991,13 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	unsigned int i;
+	int i;
 
 	self->have_saved = false;
 	self->sh = MAP_FAILED;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
-	for (i = 0; i < FUZZ_NR_PARAMS; i++)
-		ASSERT_EQ(0, param_get(fuzz_params[i], &self->saved[i]));
+	CTL_OPEN_OR_SKIP(self->ctl);
+	i = params_save(fuzz_params, FUZZ_NR_PARAMS, self->saved);
+	ASSERT_EQ(-1, i) TH_LOG("cannot read %s", fuzz_params[i]);
 	self->have_saved = true;
 	list_names(self->keep, sizeof(self->keep));
 	self->refcnt = module_refcnt();
@@ -891,17 +1011,16 @@ FIXTURE_SETUP(fuzz)
 
 FIXTURE_TEARDOWN(fuzz)
 {
-	unsigned int i;
+	int i;
 
 	if (self->sh != MAP_FAILED) {
 		if (self->ctl >= 0)
 			fuzz_unlink_all(self->ctl, self->keep);
 		munmap(self->sh, sizeof(*self->sh));
 	}
-	if (self->have_saved)
-		for (i = 0; i < FUZZ_NR_PARAMS; i++)
-			if (param_set(fuzz_params[i], self->saved[i]))
-				TH_LOG("could not restore %s", fuzz_params[i]);
+	if (self->have_saved &&
+	    (i = params_restore(fuzz_params, FUZZ_NR_PARAMS, self->saved)) >= 0)
+		TH_LOG("could not restore %s", fuzz_params[i]);
 	close_fd(&self->ctl);
 }
 
@@ -918,31 +1037,42 @@ static unsigned long env_ulong(const char *name, unsigned long def)
 	return errno || *end ? def : v;
 }
 
-TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
-	       FUZZ_MAX_SECONDS + 60)
+/*
+ * A case's seed (IPCBOX_FUZZ_SEED, else the time) and deadline
+ * (IPCBOX_FUZZ_SECONDS from now, at most FUZZ_MAX_SECONDS), printed
+ * first so that the same choices can be made again.
+ */
+static void fuzz_start(const char *what, uint64_t *seed, int64_t *deadline)
 {
-	struct fuzz_shared *sh = self->sh;
-	uint64_t iters = 0, calls = 0, errors = 0, unexpected = 0;
-	unsigned long secs;
-	pid_t pids[FUZZ_PROCS];
-	char buf[64];
-	int i, fd, ret, status;
+	unsigned long secs = env_ulong("IPCBOX_FUZZ_SECONDS", 30);
 
-	secs = env_ulong("IPCBOX_FUZZ_SECONDS", 30);
 	if (secs > FUZZ_MAX_SECONDS)
 		secs = FUZZ_MAX_SECONDS;
-	sh->seed = env_ulong("IPCBOX_FUZZ_SEED", (unsigned long)time(NULL));
-	sh->deadline_ns = now_ns() + (int64_t)secs * NSEC_PER_SEC;
-	printf("# fuzz: seed=%llu seconds=%lu processes=%d threads=%d (IPCBOX_FUZZ_SEED=%llu reproduces the choices)\n",
-	       (unsigned long long)sh->seed, secs, FUZZ_PROCS, FUZZ_THREADS,
-	       (unsigned long long)sh->seed);
+	*seed = env_ulong("IPCBOX_FUZZ_SEED", (unsigned long)time(NULL));
+	*deadline = now_ns() + (int64_t)secs * NSEC_PER_SEC;
+	printf("# fuzz: %sseed=%llu seconds=%lu processes=%d threads=%d (IPCBOX_FUZZ_SEED=%llu reproduces the choices)\n",
+	       what, (unsigned long long)*seed, secs, FUZZ_PROCS, FUZZ_THREADS,
+	       (unsigned long long)*seed);
 	fflush(stdout);
+}
+
+/*
+ * FUZZ_PROCS processes running fn(sh, index), each of which must end
+ * cleanly; @pids learns each pid as soon as it is forked (the siblings
+ * stop one only once it is known).
+ */
+static void fuzz_procs(struct __test_metadata *_metadata,
+		       int (*fn)(void *sh, int idx), void *sh, pid_t *pids)
+{
+	int i, status;
+	pid_t pid;
 
 	for (i = 0; i < FUZZ_PROCS; i++) {
-		pids[i] = fork();
-		ASSERT_GE(pids[i], 0);
-		if (pids[i] == 0)
-			_exit(fuzz_process(sh, i));
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			_exit(fn(sh, i));
+		__atomic_store_n(&pids[i], pid, __ATOMIC_RELEASE);
 	}
 	for (i = 0; i < FUZZ_PROCS; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
@@ -950,6 +1080,33 @@ TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
 			TH_LOG("fuzzing process %d ended with status %#x",
 			       i, status);
 	}
+}
+
+/* After a case: the module still works, a new mailbox carries a message. */
+static void expect_still_alive(struct __test_metadata *_metadata, int ctl)
+{
+	char buf[64];
+	int fd;
+
+	fd = mb_create(ctl, "", 4, 0, 0, IPCBOX_CREATE_CLOEXEC);
+	ASSERT_GE(fd, 0) TH_LOG("create after fuzzing: %s", strerror(-fd));
+	ASSERT_EQ(0, mb_send_str(fd, "still alive"));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(11, mb_recv(fd, buf, sizeof(buf) - 1, 0, NSEC_PER_SEC));
+	EXPECT_STREQ("still alive", buf);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
+	       FUZZ_MAX_SECONDS + 60)
+{
+	struct fuzz_shared *sh = self->sh;
+	uint64_t iters = 0, calls = 0, errors = 0, unexpected = 0;
+	pid_t pids[FUZZ_PROCS];
+	int i;
+
+	fuzz_start("", &sh->seed, &sh->deadline_ns);
+	fuzz_procs(_metadata, fuzz_process, sh, pids);
 	for (i = 0; i < FUZZ_WORKERS; i++) {
 		iters += sh->iterations[i];
 		calls += sh->calls[i];
@@ -975,16 +1132,8 @@ TEST_F_TIMEOUT(fuzz, all_ioctls_from_threads_and_processes,
 	 */
 	fuzz_unlink_all(self->ctl, self->keep);
 	EXPECT_EQ(self->refcnt, module_refcnt());
-	for (i = 0; i < (int)FUZZ_NR_PARAMS; i++)
-		ASSERT_EQ(0, param_set(fuzz_params[i], self->saved[i]));
-	fd = mb_create(self->ctl, "", 4, 0, 0, IPCBOX_CREATE_CLOEXEC);
-	ASSERT_GE(fd, 0) TH_LOG("create after fuzzing: %s", strerror(-fd));
-	ASSERT_EQ(0, mb_send_str(fd, "still alive"));
-	memset(buf, 0, sizeof(buf));
-	ret = mb_recv(fd, buf, sizeof(buf) - 1, 0, NSEC_PER_SEC);
-	EXPECT_EQ(11, ret);
-	EXPECT_STREQ("still alive", buf);
-	close(fd);
+	ASSERT_EQ(-1, params_restore(fuzz_params, FUZZ_NR_PARAMS, self->saved));
+	expect_still_alive(_metadata, self->ctl);
 }
 
 /*
@@ -1054,7 +1203,7 @@ struct seq_proc {
 struct seq_worker {
 	struct seq_proc *p;
 	int id;
-	uint64_t rng;
+	struct test_rng rng;
 	uint32_t n;
 };
 
@@ -1065,16 +1214,12 @@ enum seq_op {
 
 static uint64_t seq_rnd(struct seq_worker *w)
 {
-	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return rng_next(&w->rng);
 }
 
 static uint32_t seq_below(struct seq_worker *w, uint32_t n)
 {
-	return (uint32_t)(seq_rnd(w) % n);
+	return rng_below(&w->rng, n);
 }
 
 static void seq_sig(int sig)
@@ -1136,20 +1281,17 @@ static void seq_open(struct seq_worker *w)
 {
 	struct seq_proc *p = w->p;
 	const char *name = p->sh->names[seq_below(w, SEQ_NAMES)];
-	char path[128];
 	int fd, old;
 
-	dev_path(path, sizeof(path), name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
+	fd = mb_open(name, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
 		static const uint32_t caps[] = { 0, 1, 4,
 						 IPCBOX_CAPACITY_UNBOUNDED };
 
-		fd = mb_create(p->ctl, name, caps[seq_below(w, 4)], 256, 0600,
-			       IPCBOX_CREATE_CLOEXEC);
+		if (fd == -ENOENT)
+			fd = mb_create(p->ctl, name, caps[seq_below(w, 4)], 256,
+				       0600, IPCBOX_CREATE_CLOEXEC);
 		seq_account(w, SEQ_OPEN, fd);
-	} else if (fd < 0) {
-		seq_account(w, SEQ_OPEN, -errno);
 	}
 	if (fd < 0)
 		return;
@@ -1227,6 +1369,7 @@ static void seq_payload(bool own, const struct seq_req *req, const void **buf,
 static void seq_call(struct seq_worker *w)
 {
 	struct seq_shared *sh = w->p->sh;
+	struct ipcbox_msg_info info;
 	struct ipcbox_call c;
 	struct seq_req req, rep;
 	uint32_t flags = 0;
@@ -1237,7 +1380,7 @@ static void seq_call(struct seq_worker *w)
 	req.salt = seq_rnd(w);
 	memset(&rep, 0, sizeof(rep));
 	memset(&c, 0, sizeof(c));
-	c.timeout_ns = seq_timeout(w, &flags, IPCBOX_CALL_ABSTIME);
+	c.timeout_ns = seq_timeout(w, &flags, IPCBOX_ABSTIME);
 	c.flags = flags;
 	c.buf = (uintptr_t)&req;
 	c.len = sizeof(req);
@@ -1245,12 +1388,21 @@ static void seq_call(struct seq_worker *w)
 	c.tag = seq_below(w, 3);
 	c.reply_buf = (uintptr_t)&rep;
 	c.reply_size = sizeof(rep);
+	memset(&info, 0, sizeof(info));
+	if (seq_below(w, 2)) {
+		c.reply_info = (uintptr_t)&info;
+		c.reply_info_size = sizeof(info);
+	}
 	__atomic_fetch_add(&sh->calls[w->id], 1, __ATOMIC_RELAXED);
 	ret = sys_ioctl(seq_fd(w), IPCBOX_IOC_CALL, &c);
 	seq_account(w, SEQ_CALL, ret);
 	if (ret < 0)
 		return;
 	__atomic_fetch_add(&sh->call_ok[w->id], 1, __ATOMIC_RELAXED);
+	/* the reply's info: the request's tag, the reply's length */
+	if (c.reply_info && (info.tag != c.tag || info.len != (uint32_t)ret))
+		__atomic_fetch_add(&sh->wrong_reply[w->id], 1,
+				   __ATOMIC_RELAXED);
 	/* its own request back, or "nope" for a token that was not held */
 	if (ret == 4 && !memcmp(&rep, "nope", 4))
 		return;
@@ -1281,35 +1433,40 @@ static void seq_recv(struct seq_worker *w, bool reply_first)
 	if (!reply_first) {
 		fd = seq_fd(w);
 		ret = mb_recv_full(fd, &req, sizeof(req), flags,
-				   seq_timeout(w, &flags, IPCBOX_RECV_ABSTIME),
+				   seq_timeout(w, &flags, IPCBOX_ABSTIME),
 				   0, seq_below(w, 3), &info);
 		seq_account(w, SEQ_RECV, ret);
 	} else {
 		own = seq_pick_token(w, &fd, &token, &held);
 		seq_payload(own, &held, &pbuf, &plen);
 		memset(&rr, 0, sizeof(rr));
-		rr.reply.token = token;
-		rr.reply.buf = (uintptr_t)pbuf;
-		rr.reply.len = plen;
+		rr.token = token;
+		rr.reply_buf = (uintptr_t)pbuf;
+		rr.reply_len = plen;
 		if (seq_below(w, 16) == 0) {
 			memset(big, 0, sizeof(big));
-			rr.reply.buf = (uintptr_t)big;
-			rr.reply.len = sizeof(big);
+			rr.reply_buf = (uintptr_t)big;
+			rr.reply_len = sizeof(big);
 		}
-		recv_args(&rr.recv, &req, sizeof(req), 0,
-			  seq_timeout(w, &rr.recv.flags, IPCBOX_RECV_ABSTIME));
-		rr.recv.flags |= flags & ~IPCBOX_RECV_PEEK;
-		rr.recv.filter_tag = seq_below(w, 3);
+		rr.buf = (uintptr_t)&req;
+		rr.size = sizeof(req);
+		rr.timeout_ns = seq_timeout(w, &rr.flags, IPCBOX_ABSTIME);
+		rr.flags |= flags & ~IPCBOX_RECV_PEEK;
+		rr.filter_tag = seq_below(w, 3);
+		/* with the info: a request it takes can be answered */
+		memset(&info, 0, sizeof(info));
+		rr.info = (uintptr_t)&info;
+		rr.info_size = sizeof(info);
 		__atomic_fetch_add(&sh->replies[w->id], 1, __ATOMIC_RELAXED);
 		ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &rr);
 		seq_account(w, SEQ_REPLY_RECV, ret);
-		if (ret != -EBADF && ret != -ENOTTY && token) {
+		/* the kernel clears the token once it made the reply */
+		if (token && !rr.token) {
 			seq_account(w, SEQ_REPLY_RECV, rr.reply_error);
 			if (!rr.reply_error)
 				__atomic_fetch_add(&sh->reply_ok[w->id], 1,
 						   __ATOMIC_RELAXED);
 		}
-		info = rr.recv.info;
 	}
 	if (ret == sizeof(req))
 		seq_hold(w, fd, info.token, &req);
@@ -1421,8 +1578,9 @@ static void *seq_worker_fn(void *arg)
 	return NULL;
 }
 
-static int seq_process(struct seq_shared *sh, int idx)
+static int seq_process(void *arg, int idx)
 {
+	struct seq_shared *sh = arg;
 	struct seq_worker ws[FUZZ_THREADS];
 	struct seq_proc p;
 	sigset_t set;
@@ -1442,7 +1600,7 @@ static int seq_process(struct seq_shared *sh, int idx)
 	for (t = 0; t < FUZZ_THREADS; t++) {
 		ws[t].p = &p;
 		ws[t].id = idx * FUZZ_THREADS + t;
-		ws[t].rng = sh->seed * 7919ULL + (uint64_t)ws[t].id;
+		rng_seed(&ws[t].rng, sh->seed * 7919ULL + (uint64_t)ws[t].id);
 		ws[t].n = 0;
 		if (pthread_create(&p.threads[t], NULL, seq_worker_fn, &ws[t]))
 			return 1;
@@ -1481,42 +1639,17 @@ TEST_F_TIMEOUT(fuzz, call_sequences_in_random_orders, FUZZ_MAX_SECONDS + 60)
 	uint64_t shutdowns = 0, stops = 0, sigs = 0, reopens = 0, wrong = 0;
 	uint64_t unexpected = 0;
 	struct seq_shared *sh;
-	pid_t pids[FUZZ_PROCS];
-	unsigned long secs;
-	char buf[64];
-	int i, fd, ret, status;
+	int i;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	secs = env_ulong("IPCBOX_FUZZ_SECONDS", 30);
-	if (secs > FUZZ_MAX_SECONDS)
-		secs = FUZZ_MAX_SECONDS;
-	sh->seed = env_ulong("IPCBOX_FUZZ_SEED", (unsigned long)time(NULL));
-	sh->deadline_ns = now_ns() + (int64_t)secs * NSEC_PER_SEC;
 	sh->stopper = -1;
 	for (i = 0; i < SEQ_NAMES; i++)
 		snprintf(sh->names[i], IPCBOX_NAME_MAX, "fzseq-%d-%d",
 			 getpid(), i);
-	printf("# fuzz: sequences seed=%llu seconds=%lu processes=%d threads=%d (IPCBOX_FUZZ_SEED=%llu reproduces the choices)\n",
-	       (unsigned long long)sh->seed, secs, FUZZ_PROCS, FUZZ_THREADS,
-	       (unsigned long long)sh->seed);
-	fflush(stdout);
-
-	for (i = 0; i < FUZZ_PROCS; i++) {
-		pids[i] = fork();
-		ASSERT_GE(pids[i], 0);
-		if (pids[i] == 0)
-			_exit(seq_process(sh, i));
-		/* the siblings stop it only once it is known */
-		__atomic_store_n(&sh->pids[i], pids[i], __ATOMIC_RELEASE);
-	}
-	for (i = 0; i < FUZZ_PROCS; i++) {
-		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
-		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			TH_LOG("fuzzing process %d ended with status %#x",
-			       i, status);
-	}
+	fuzz_start("sequences ", &sh->seed, &sh->deadline_ns);
+	fuzz_procs(_metadata, seq_process, sh, sh->pids);
 	for (i = 0; i < FUZZ_WORKERS; i++) {
 		ops += sh->ops[i];
 		calls += sh->calls[i];
@@ -1557,13 +1690,7 @@ TEST_F_TIMEOUT(fuzz, call_sequences_in_random_orders, FUZZ_MAX_SECONDS + 60)
 		mb_unlink(self->ctl, sh->names[i]);
 	munmap(sh, sizeof(*sh));
 	EXPECT_EQ(self->refcnt, module_refcnt());
-	fd = mb_create(self->ctl, "", 4, 0, 0, IPCBOX_CREATE_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, mb_send_str(fd, "still alive"));
-	memset(buf, 0, sizeof(buf));
-	ret = mb_recv(fd, buf, sizeof(buf) - 1, 0, NSEC_PER_SEC);
-	EXPECT_EQ(11, ret);
-	close(fd);
+	expect_still_alive(_metadata, self->ctl);
 }
 
 /*
@@ -1603,32 +1730,21 @@ FIXTURE_VARIANT_ADD(peek_race, shutdown_aborts_send) {
 
 FIXTURE_SETUP(peek_race)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
 	cpu_set_t cpus;
 
 	self->fd = -1;
 	self->uffd = -1;
 	self->page = MAP_FAILED;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	/* One CPU: a freed message is the next one allocated. */
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
-	self->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	self->uffd = uffd_open();
 	if (self->uffd < 0)
-		SKIP(return, "userfaultfd: %m");
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_API, &api));
-	self->page = mmap(NULL, FUZZ_PAGE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->page);
-	memset(&reg, 0, sizeof(reg));
-	reg.range.start = (uintptr_t)self->page;
-	reg.range.len = FUZZ_PAGE;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg)) TH_LOG("%m");
+		SKIP(return, "userfaultfd: %s", strerror(-self->uffd));
+	self->page = uffd_area(self->uffd, FUZZ_PAGE);
+	ASSERT_NE(MAP_FAILED, self->page) TH_LOG("%m");
 	self->fd = mb_anon(self->ctl, variant->capacity, 256);
 	ASSERT_GE(self->fd, 0);
 }
@@ -1679,8 +1795,6 @@ TEST_F_TIMEOUT(peek_race, peeked_message_outlives_its_withdrawn_send, 60)
 {
 	struct race_op caller, peeker;
 	struct uffdio_zeropage zp;
-	struct uffd_msg ev;
-	struct pollfd pfd;
 	struct bg_op sender;
 	char want[100], reuse[100];
 	int other, i;
@@ -1708,11 +1822,8 @@ TEST_F_TIMEOUT(peek_race, peeked_message_outlives_its_withdrawn_send, 60)
 	peeker.fd = self->fd;
 	peeker.buf = self->page;
 	ASSERT_EQ(0, pthread_create(&peeker.thread, NULL, peeker_fn, &peeker));
-	pfd.fd = self->uffd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("the PEEK never faulted");
-	ASSERT_EQ(sizeof(ev), read(self->uffd, &ev, sizeof(ev)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, ev.event);
+	ASSERT_TRUE(uffd_fault_seen(self->uffd, 5000))
+		TH_LOG("the PEEK never faulted");
 
 	/* Meanwhile the sender gives up and takes its message back. */
 	if (variant->end == END_CALL_TIMEOUT) {

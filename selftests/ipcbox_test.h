@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the ipcbox selftests: thin wrappers around the ioctls
- * that return 0/length or -errno, timing, sysfs and module parameter
- * access, a second-uid runner and a background-operation thread.
+ * that return 0/length or -errno, timing, random choices, sysfs and module
+ * parameter access, a second-uid runner, a background-operation thread and
+ * userfaultfd pages that stall a copy.
  *
  * Include this before kselftest_harness.h.
  */
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,6 +37,7 @@
 #include <sys/wait.h>
 
 #include <linux/ipcbox.h>
+#include <linux/userfaultfd.h>
 
 /* The unprivileged user the test VM provides. */
 #define TEST_UID	1000
@@ -57,6 +60,40 @@ static inline unsigned long env_ul(const char *var, unsigned long def)
 		return def;
 	v = strtoul(s, NULL, 0);
 	return v ? v : def;
+}
+
+/*
+ * The tests' random choices (splitmix64): the same seed makes the same
+ * sequence, so a run is repeatable from its seed. One per thread.
+ */
+struct test_rng {
+	uint64_t state;
+};
+
+static inline void rng_seed(struct test_rng *r, uint64_t seed)
+{
+	r->state = seed;
+}
+
+static inline uint64_t rng_next(struct test_rng *r)
+{
+	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* 0 .. n - 1 (0 for n == 0). */
+static inline uint32_t rng_below(struct test_rng *r, uint32_t n)
+{
+	return n ? (uint32_t)(rng_next(r) % n) : 0;
+}
+
+/* One more of a counter that other processes or threads bump too. */
+static inline void bump(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 
 static inline pid_t test_gettid(void)
@@ -99,10 +136,46 @@ static inline int ctl_open(void)
 	return open(IPCBOX_CONTROL_PATH, O_RDWR | O_CLOEXEC);
 }
 
+/*
+ * The control fd of a fixture, in one line of its FIXTURE_SETUP (or of a
+ * test): opens it into @fd, or skips the test when the module is not
+ * loaded. A skipped setup never reaches the teardown; the teardown closes
+ * it with close_fd().
+ */
+#define CTL_OPEN_OR_SKIP(fd) do {					\
+	(fd) = ctl_open();						\
+	if ((fd) < 0)							\
+		SKIP(return, "%s: %m (ipcbox.ko not loaded?)",		\
+		     IPCBOX_CONTROL_PATH);				\
+} while (0)
+
 static inline int ipcbox_get_info(int ctl, struct ipcbox_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	return sys_ioctl(ctl, IPCBOX_IOC_INFO, info);
+}
+
+/* How many mailboxes exist (INFO), or -1. */
+static inline int nr_mailboxes(int ctl)
+{
+	struct ipcbox_info info;
+
+	return ipcbox_get_info(ctl, &info) ? -1 : (int)info.nr_mailboxes;
+}
+
+/*
+ * Wait at most max_ms for the number of mailboxes to come back to @want:
+ * the last fput of a killed or exited task's files may run a little
+ * later. Returns the number then.
+ */
+static inline int wait_nr_mailboxes(int ctl, int want, long max_ms)
+{
+	int64_t end = now_ns() + max_ms * NSEC_PER_MSEC;
+	int n;
+
+	while ((n = nr_mailboxes(ctl)) != want && now_ns() < end)
+		sleep_ms(10);
+	return n;
 }
 
 /* Copy a name into an ABI name field, at most IPCBOX_NAME_MAX - 1 bytes. */
@@ -200,21 +273,26 @@ static inline void recv_args(struct ipcbox_recv *r, void *buf, size_t size,
 	r->timeout_ns = timeout;
 }
 
-/* Returns the length or -errno; *info (if given) gets the message info. */
+/*
+ * Returns the length or -errno; *info (if given) gets the message info.
+ * Without @info the kernel computes none, and a CALL request received so
+ * ends its call with EPROTO, as the ABI says.
+ */
 static inline int mb_recv_full(int fd, void *buf, size_t size, uint32_t flags,
 			       int64_t timeout, pid_t fpid, uint64_t ftag,
 			       struct ipcbox_msg_info *info)
 {
 	struct ipcbox_recv r;
-	int ret;
 
 	recv_args(&r, buf, size, flags, timeout);
 	r.filter_pid = fpid;
 	r.filter_tag = ftag;
-	ret = sys_ioctl(fd, IPCBOX_IOC_RECV, &r);
-	if (info)
-		*info = r.info;
-	return ret;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		r.info = (uintptr_t)info;
+		r.info_size = sizeof(*info);
+	}
+	return sys_ioctl(fd, IPCBOX_IOC_RECV, &r);
 }
 
 static inline int mb_recv(int fd, void *buf, size_t size, uint32_t flags,
@@ -240,7 +318,6 @@ static inline int mb_call(int fd, const void *buf, size_t len,
 			  size_t rsize, struct ipcbox_msg_info *info)
 {
 	struct ipcbox_call c;
-	int ret;
 
 	memset(&c, 0, sizeof(c));
 	c.buf = (uintptr_t)buf;
@@ -249,10 +326,12 @@ static inline int mb_call(int fd, const void *buf, size_t len,
 	c.tag = tag;
 	c.reply_buf = (uintptr_t)rbuf;
 	c.reply_size = rsize;
-	ret = sys_ioctl(fd, IPCBOX_IOC_CALL, &c);
-	if (info)
-		*info = c.reply_info;
-	return ret;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		c.reply_info = (uintptr_t)info;
+		c.reply_info_size = sizeof(*info);
+	}
+	return sys_ioctl(fd, IPCBOX_IOC_CALL, &c);
 }
 
 static inline int mb_reply(int fd, uint64_t token, const void *buf,
@@ -277,16 +356,46 @@ static inline int mb_reply_recv(int fd, uint64_t token, const void *rbuf,
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	a.reply.token = token;
-	a.reply.buf = (uintptr_t)rbuf;
-	a.reply.len = rlen;
-	recv_args(&a.recv, buf, size, 0, timeout);
+	a.token = token;
+	a.reply_buf = (uintptr_t)rbuf;
+	a.reply_len = rlen;
+	a.buf = (uintptr_t)buf;
+	a.size = size;
+	a.timeout_ns = timeout;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		a.info = (uintptr_t)info;
+		a.info_size = sizeof(*info);
+	}
 	ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
 	if (rerr)
 		*rerr = a.reply_error;
-	if (info)
-		*info = a.recv.info;
 	return ret;
+}
+
+/*
+ * SENDV or RECVV (@cmd) of @count entries at @msgs, each a struct
+ * ipcbox_send or ipcbox_recv of @entry_size bytes: the count done, or -errno.
+ */
+static inline int mb_batch_sized(int fd, unsigned long cmd, void *msgs,
+				 uint32_t count, uint32_t entry_size)
+{
+	struct ipcbox_batch b;
+
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)msgs;
+	b.count = count;
+	b.entry_size = entry_size;
+	return sys_ioctl(fd, cmd, &b);
+}
+
+static inline int mb_batch(int fd, unsigned long cmd, void *msgs,
+			   uint32_t count)
+{
+	return mb_batch_sized(fd, cmd, msgs, count,
+			      cmd == IPCBOX_IOC_SENDV ?
+			      sizeof(struct ipcbox_send) :
+			      sizeof(struct ipcbox_recv));
 }
 
 /* depth of a mailbox, or -errno */
@@ -407,6 +516,34 @@ static inline int param_set(const char *param, unsigned long long val)
 	return write_file_str(path, buf);
 }
 
+/*
+ * Read the module parameters @names[0..n-1] into @vals, as a fixture does
+ * before it changes them: -1, or the index of one that could not be read.
+ */
+static inline int params_save(const char *const *names, unsigned int n,
+			      unsigned long long *vals)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (param_get(names[i], &vals[i]))
+			return i;
+	return -1;
+}
+
+/* Write them back: -1, or the index of the last that could not be. */
+static inline int params_restore(const char *const *names, unsigned int n,
+				 const unsigned long long *vals)
+{
+	unsigned int i;
+	int bad = -1;
+
+	for (i = 0; i < n; i++)
+		if (param_set(names[i], vals[i]))
+			bad = i;
+	return bad;
+}
+
 static inline int module_refcnt(void)
 {
 	unsigned long long v;
@@ -426,6 +563,17 @@ static inline bool path_exists(const char *path)
 static inline void dev_path(char *buf, size_t sz, const char *name)
 {
 	snprintf(buf, sz, IPCBOX_DEV_DIR "/%s", name);
+}
+
+/* open(2) of a named mailbox's node: the fd, or -errno (errno set too). */
+static inline int mb_open(const char *name, int flags)
+{
+	char path[128];
+	int fd;
+
+	dev_path(path, sizeof(path), name);
+	fd = open(path, flags);
+	return fd < 0 ? -errno : fd;
 }
 
 static inline void sysfs_dir(char *buf, size_t sz, const char *name)
@@ -455,6 +603,21 @@ static inline int run_as_user(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * For run_as_user() and the like: UNLINK of the name @arg, as the child's
+ * ids allow. Its errno (0 when it worked), 200 without the control node.
+ */
+static inline int unlink_named(void *arg)
+{
+	int ctl = ctl_open(), ret;
+
+	if (ctl < 0)
+		return 200;
+	ret = mb_unlink(ctl, arg);
+	close(ctl);
+	return ret < 0 ? -ret : 0;
+}
+
 static inline int wait_child(pid_t pid)
 {
 	int status;
@@ -464,6 +627,27 @@ static inline int wait_child(pid_t pid)
 	if (!WIFEXITED(status))
 		return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	return WEXITSTATUS(status);
+}
+
+/*
+ * Read @len bytes from a pipe, waiting at most @timeout_ms for each part:
+ * @len, or -ETIMEDOUT, -EPIPE (the writer is gone) or -errno.
+ */
+static inline ssize_t read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (poll(&pfd, 1, timeout_ms) != 1)
+			return -ETIMEDOUT;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		got += n;
+	}
+	return got;
 }
 
 /* SIGUSR1 handler for the tests that interrupt blocked calls. */
@@ -592,6 +776,61 @@ static inline void bg_send_str(struct bg_op *op, int fd, long delay_ms,
 	bg_init(op, BG_SEND, fd, delay_ms);
 	op->len = strlen(s);
 	memcpy(op->buf, s, op->len);
+}
+
+/* userfaultfd(2), its API handshake done: the fd, or -errno. */
+static inline int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * @len bytes of fresh memory whose pages are missing until the test says
+ * otherwise: a copy into them stops at the first byte and @uffd reports
+ * the fault, until UFFDIO_COPY or UFFDIO_ZEROPAGE fills the page or
+ * UFFDIO_WAKE retries the copy. MAP_FAILED (errno set) on failure.
+ */
+static inline void *uffd_area(int uffd, size_t len)
+{
+	struct uffdio_register reg;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	if (p == MAP_FAILED)
+		return p;
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		err = errno;
+		munmap(p, len);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+/* The stalled copy's fault, reported on @uffd within max_ms (-1: ever). */
+static inline bool uffd_fault_seen(int uffd, int max_ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg m;
+
+	if (poll(&pfd, 1, max_ms) != 1)
+		return false;
+	return read(uffd, &m, sizeof(m)) == sizeof(m) &&
+	       m.event == UFFD_EVENT_PAGEFAULT;
 }
 
 static inline void close_fd(int *fd)

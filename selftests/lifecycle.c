@@ -23,26 +23,6 @@
 #define ROUNDS		20
 #define NR_THREADS	6
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
-
-static int open_node(const char *name, int flags)
-{
-	char path[128];
-	int fd;
-
-	dev_path(path, sizeof(path), name);
-	fd = open(path, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 FIXTURE(lifecycle) {
 	int ctl;
 	char name[IPCBOX_NAME_MAX];
@@ -53,9 +33,7 @@ FIXTURE_SETUP(lifecycle)
 {
 	self->name[0] = '\0';
 	self->name2[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 }
 
 FIXTURE_TEARDOWN(lifecycle)
@@ -86,7 +64,7 @@ struct opener_op {
 static void *opener_thread(void *arg)
 {
 	struct opener_op *op = arg;
-	int fd = open_node(op->name, O_RDWR);
+	int fd = mb_open(op->name, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		op->open_err = fd;
@@ -106,9 +84,11 @@ TEST_F_TIMEOUT(lifecycle, unlink_leaves_blocked_and_opening_calls_working, 120)
 	struct opener_op ops[2 * NR_THREADS];
 	int rfd, sfd, r, i, opened = 0, enoent = 0, completed = 0;
 	int nr_recv, nr_send;
-	uint32_t rnd = 42;
+	struct test_rng rng;
 	struct ipcbox_stat st;
 	char buf[64];
+
+	rng_seed(&rng, 42);
 
 	for (r = 0; r < ROUNDS; r++) {
 		test_name(self->name, sizeof(self->name), "ulr");
@@ -127,10 +107,10 @@ TEST_F_TIMEOUT(lifecycle, unlink_leaves_blocked_and_opening_calls_working, 120)
 						    opener_thread, &ops[i]));
 		}
 		/* unlink while the threads open and block */
-		sleep_ms(xorshift(&rnd) % 8);
+		sleep_ms(rng_below(&rng, 8));
 		ASSERT_EQ(0, mb_unlink(self->ctl, self->name));
 		ASSERT_EQ(0, mb_unlink(self->ctl, self->name2));
-		EXPECT_EQ(-ENOENT, open_node(self->name, O_RDWR));
+		EXPECT_EQ(-ENOENT, mb_open(self->name, O_RDWR | O_CLOEXEC));
 		ASSERT_EQ(0, mb_stat(rfd, &st));
 		EXPECT_EQ(IPCBOX_STAT_UNLINKED, st.flags & IPCBOX_STAT_UNLINKED);
 		/* every thread has opened (and will block) or got ENOENT */
@@ -187,12 +167,15 @@ struct sd_shared {
 static void *sd_sender(void *arg)
 {
 	struct sd_shared *w = arg;
-	uint32_t rnd = 7 + w->id * 13, flags;
+	struct test_rng rng;
+	uint32_t flags;
 	int64_t to;
 	int ret;
 
+	rng_seed(&rng, 7 + w->id * 13);
+
 	for (;;) {
-		switch (xorshift(&rnd) % 4) {
+		switch (rng_below(&rng, 4)) {
 		case 0:
 			flags = 0;
 			to = -1;
@@ -207,7 +190,7 @@ static void *sd_sender(void *arg)
 			break;
 		default:
 			flags = 0;
-			to = (1 + xorshift(&rnd) % 5) * NSEC_PER_MSEC;
+			to = (1 + rng_below(&rng, 5)) * NSEC_PER_MSEC;
 			break;
 		}
 		ret = mb_send(w->fd, "payload", 7, flags, to);
@@ -228,16 +211,18 @@ static void *sd_sender(void *arg)
 static void *sd_receiver(void *arg)
 {
 	struct sd_shared *w = arg;
-	uint32_t rnd = 11 + w->id * 17;
+	struct test_rng rng;
 	char buf[64];
 	int n;
 
+	rng_seed(&rng, 11 + w->id * 17);
+
 	for (;;) {
-		if (xorshift(&rnd) % 2)
+		if (rng_below(&rng, 2))
 			n = mb_recv(w->fd, buf, sizeof(buf), 0, -1);
 		else
 			n = mb_recv(w->fd, buf, sizeof(buf), 0,
-				    (1 + xorshift(&rnd) % 5) * NSEC_PER_MSEC);
+				    (1 + rng_below(&rng, 5)) * NSEC_PER_MSEC);
 		if (n == 7 && !memcmp(buf, "payload", 7))
 			w->received++;
 		else if (n == -EPIPE)
@@ -248,7 +233,7 @@ static void *sd_receiver(void *arg)
 			return NULL;
 		}
 		/* slow down now and then so that senders block on full */
-		if (xorshift(&rnd) % 32 == 0)
+		if (rng_below(&rng, 32) == 0)
 			sleep_ms(1);
 	}
 }
@@ -259,9 +244,11 @@ TEST_F_TIMEOUT(lifecycle, shutdown_ends_blocked_calls_cleanly, 120)
 	struct sd_shared w[NR_THREADS];
 	uint64_t sent_total = 0, recv_total = 0, round_sent, round_recv;
 	pthread_t t[NR_THREADS];
-	uint32_t rnd = 99;
+	struct test_rng rng;
 	struct ipcbox_stat st;
 	int r, i, fd;
+
+	rng_seed(&rng, 99);
 
 	for (r = 0; r < ROUNDS; r++) {
 		test_name(self->name, sizeof(self->name), "sd");
@@ -272,12 +259,12 @@ TEST_F_TIMEOUT(lifecycle, shutdown_ends_blocked_calls_cleanly, 120)
 		for (i = 0; i < NR_THREADS; i++) {
 			w[i].id = i;
 			/* an fd per thread, so each CACHE slot is its own */
-			w[i].fd = open_node(self->name, O_RDWR);
+			w[i].fd = mb_open(self->name, O_RDWR | O_CLOEXEC);
 			ASSERT_GE(w[i].fd, 0);
 			ASSERT_EQ(0, pthread_create(&t[i], NULL, i % 2 ? sd_receiver :
 						    sd_sender, &w[i]));
 		}
-		sleep_ms(5 + xorshift(&rnd) % 40);
+		sleep_ms(5 + rng_below(&rng, 40));
 		ASSERT_EQ(0, mb_shutdown(fd));
 		/* every thread ends, with EPIPE, on its own */
 		for (i = 0; i < NR_THREADS; i++) {
@@ -311,9 +298,11 @@ TEST_F_TIMEOUT(lifecycle, shutdown_ends_blocked_calls_cleanly, 120)
 TEST_F_TIMEOUT(lifecycle, close_does_not_disturb_a_call_blocked_on_that_fd, 120)
 {
 	int r, fd, other, ebadf = 0, epipe = 0, delivered = 0;
-	uint32_t rnd = 5;
+	struct test_rng rng;
 	struct bg_op op;
 	char buf[64];
+
+	rng_seed(&rng, 5);
 
 	for (r = 0; r < 2 * ROUNDS; r++) {
 		other = mb_anon(self->ctl, 1, 64);
@@ -328,7 +317,7 @@ TEST_F_TIMEOUT(lifecycle, close_does_not_disturb_a_call_blocked_on_that_fd, 120)
 			bg_init(&op, BG_RECV, fd, 0);
 		}
 		ASSERT_EQ(0, bg_start(&op));
-		sleep_ms(xorshift(&rnd) % 4);
+		sleep_ms(rng_below(&rng, 4));
 		ASSERT_EQ(0, close(fd));
 		/* the fd number is gone for new calls */
 		EXPECT_EQ(-EBADF, mb_send(fd, "x", 1, 0, 0));
@@ -410,7 +399,7 @@ TEST_F_TIMEOUT(lifecycle, open_racing_unlink_gets_that_mailbox_or_enoent, 120)
 		char buf[16];
 
 		while (now_ns() < end) {
-			int f = open_node(self->name, O_RDWR);
+			int f = mb_open(self->name, O_RDWR | O_CLOEXEC);
 
 			if (f == -ENOENT) {
 				res->enoent++;
@@ -544,10 +533,12 @@ struct cyc_shared {
 /* Open and use the module whenever it is there; record anything unclean. */
 static void cycle_opener(struct cyc_shared *sh)
 {
-	uint32_t rnd = 77;
 	char name[IPCBOX_NAME_MAX], buf[16];
 	struct ipcbox_info info;
 	int ctl, fd, nfd, step, ret;
+	struct test_rng rng;
+
+	rng_seed(&rng, 77);
 
 	while (!sh->stop) {
 		ctl = open(IPCBOX_CONTROL_PATH, O_RDWR | O_CLOEXEC);
@@ -559,7 +550,7 @@ static void cycle_opener(struct cyc_shared *sh)
 				sh->bad_err = -errno;
 				sh->bad_step = 0;
 			}
-			sleep_ms(xorshift(&rnd) % 3);
+			sleep_ms(rng_below(&rng, 3));
 			continue;
 		}
 		/* the module is pinned now: everything must work */
@@ -585,7 +576,7 @@ static void cycle_opener(struct cyc_shared *sh)
 			ret = ret < 0 ? ret : -EPROTO;
 			goto bad;
 		}
-		if (xorshift(&rnd) % 4 == 0) {
+		if (rng_below(&rng, 4) == 0) {
 			step = 5;
 			snprintf(name, sizeof(name), "kst-cycle-%d", getpid());
 			close(fd);
@@ -595,7 +586,7 @@ static void cycle_opener(struct cyc_shared *sh)
 				goto bad;
 			}
 			step = 6;
-			nfd = open_node(name, O_RDWR);
+			nfd = mb_open(name, O_RDWR | O_CLOEXEC);
 			ret = nfd < 0 ? nfd : mb_send(nfd, "n", 1, 0, 0);
 			if (ret) {
 				mb_unlink(ctl, name);
@@ -620,7 +611,7 @@ out:
 			close(fd);
 		close(ctl);
 		/* leave the module unused now and then, so rmmod gets a go */
-		sleep_ms(xorshift(&rnd) % 3);
+		sleep_ms(rng_below(&rng, 3));
 	}
 	_exit(0);
 }

@@ -24,33 +24,29 @@ FIXTURE(limits) {
 
 FIXTURE_SETUP(limits)
 {
-	unsigned int i;
+	int i;
 
 	for (i = 0; i < NR_FDS; i++)
 		self->fds[i] = -1;
 	self->name[0] = '\0';
 	self->have_saved = false;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
-	for (i = 0; i < NR_PARAMS; i++)
-		ASSERT_EQ(0, param_get(params[i], &self->saved[i]))
-			TH_LOG("cannot read parameter #%u", i);
+	CTL_OPEN_OR_SKIP(self->ctl);
+	i = params_save(params, NR_PARAMS, self->saved);
+	ASSERT_EQ(-1, i) TH_LOG("cannot read %s", params[i]);
 	self->have_saved = true;
 }
 
 FIXTURE_TEARDOWN(limits)
 {
-	unsigned int i;
+	int i;
 
 	for (i = 0; i < NR_FDS; i++)
 		close_fd(&self->fds[i]);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
-	if (self->have_saved)
-		for (i = 0; i < NR_PARAMS; i++)
-			if (param_set(params[i], self->saved[i]))
-				TH_LOG("could not restore parameter #%u", i);
+	if (self->have_saved &&
+	    (i = params_restore(params, NR_PARAMS, self->saved)) >= 0)
+		TH_LOG("could not restore %s", params[i]);
 	close_fd(&self->ctl);
 }
 
@@ -204,7 +200,8 @@ TEST_F(limits, unbounded_past_byte_cap_is_enobufs_and_loses_nothing)
 	int i, n = 0;
 	int ret;
 
-	ASSERT_EQ(0, param_set("max_unbounded_bytes", 1000));
+	/* each message counts its payload and 64 bytes */
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 10 * (100 + 64)));
 	self->fds[0] = mb_anon(self->ctl, IPCBOX_CAPACITY_UNBOUNDED, 100);
 	ASSERT_GE(self->fds[0], 0);
 	for (i = 0; i < 20; i++) {
@@ -266,7 +263,7 @@ TEST_F_TIMEOUT(limits, cache_sends_of_closed_fds_are_bounded_per_mailbox, 120)
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		ASSERT_GE(fd, 0) TH_LOG("open %s: %m", path);
 		ret = mb_send(fd, &i, sizeof(i),
-			      IPCBOX_SEND_CACHE | IPCBOX_SEND_NONBLOCK, 0);
+			      IPCBOX_SEND_CACHE | IPCBOX_NONBLOCK, 0);
 		close(fd);
 		if (!ret) {
 			parked++;

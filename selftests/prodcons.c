@@ -2,143 +2,60 @@
 /*
  * Producer-consumer stress: NR_PROD producer processes and NR_CONS
  * consumer processes move IPCBOX_PRODCONS_MSGS messages (default 100000)
- * through one mailbox, for capacities 0, 1, 16 and unbounded.
+ * through one mailbox, for capacities 0, 1, 16 and unbounded, with plain
+ * blocking sends and receives on one shared open file.
  *
- * Every message carries its producer id, a sequence number, a length and
- * a checksum of a payload generated from them, so a corrupted message is
- * caught; a shared bitmap of counters catches losses and duplicates; each
- * consumer checks that it sees every producer's messages in order.
+ * Every message arrives once, intact, from its producer and in its
+ * producer's order (stress.h checks them, torture shares it).
  */
 #include "ipcbox_test.h"
 #include "kselftest_harness.h"
+#include "stress.h"
 
 #define NR_PROD		4
 #define NR_CONS		4
 #define DEFAULT_MSGS	100000
 #define MSZ		256
-#define MAX_PAYLOAD	(MSZ - sizeof(struct pc_hdr))
 
-struct pc_hdr {
-	uint32_t producer;
-	uint32_t seq;
-	uint32_t len;
-	uint32_t csum;
-};
-
-struct pc_shared {
-	pid_t producer_pid[NR_PROD];
-	uint64_t received[NR_CONS];
-	uint64_t bad_len;
-	uint64_t bad_csum;
-	uint64_t bad_id;
-	uint64_t bad_order;
-	uint64_t bad_sender;
-	uint64_t enobufs;
-	uint8_t seen[];		/* NR_PROD * per_producer counters */
-};
-
-static uint32_t payload_len(uint32_t p, uint32_t seq)
+/* Blocking sends; an unbounded queue at its byte cap lets consumers catch up. */
+static int send_blocking(struct stress_shared *sh, int fd, const uint8_t *msg,
+			 uint32_t len, const struct stress_hdr *h,
+			 struct test_rng *rng)
 {
-	return (seq * 7 + p * 13) % (MAX_PAYLOAD + 1);
-}
-
-static uint8_t payload_byte(uint32_t p, uint32_t seq, uint32_t i)
-{
-	return (uint8_t)(p * 31 + seq * 7 + i * 13 + (seq >> 8));
-}
-
-static uint32_t checksum(const uint8_t *buf, uint32_t len)
-{
-	uint32_t h = 2166136261u;
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ buf[i]) * 16777619u;
-	return h;
-}
-
-static int produce(int fd, struct pc_shared *sh, uint32_t p, uint32_t count)
-{
-	uint8_t msg[MSZ];
-	struct pc_hdr *h = (void *)msg;
-	uint32_t seq, i;
 	int ret;
 
-	sh->producer_pid[p] = getpid();
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (seq = 0; seq < count; seq++) {
-		h->producer = p;
-		h->seq = seq;
-		h->len = payload_len(p, seq);
-		for (i = 0; i < h->len; i++)
-			msg[sizeof(*h) + i] = payload_byte(p, seq, i);
-		h->csum = checksum(msg + sizeof(*h), h->len);
-		for (;;) {
-			ret = mb_send(fd, msg, sizeof(*h) + h->len, 0, -1);
-			if (ret != -ENOBUFS)
-				break;
-			/* unbounded queue at its byte cap: let consumers catch up */
-			__atomic_fetch_add(&sh->enobufs, 1, __ATOMIC_RELAXED);
-			sleep_ms(1);
-		}
-		if (ret)
-			return 10;
+	while ((ret = mb_send(fd, msg, len, 0, -1)) == -ENOBUFS) {
+		bump(&sh->enobufs);
+		sleep_ms(1);
 	}
-	return 0;
+	return ret;
 }
 
-static int consume(int fd, struct pc_shared *sh, uint32_t c, uint32_t per)
+/* Blocking receives until the mailbox is shut down and drained. */
+static int recv_blocking(struct stress_shared *sh, int fd, uint32_t c)
 {
-	int64_t last[NR_PROD];
+	struct stress_order order;
 	struct ipcbox_msg_info info;
 	uint8_t msg[MSZ];
-	struct pc_hdr *h = (void *)msg;
-	uint32_t i;
 	int n;
 
-	for (i = 0; i < NR_PROD; i++)
-		last[i] = -1;
+	stress_order_init(&order);
 	for (;;) {
 		n = mb_recv_full(fd, msg, sizeof(msg), 0, -1, 0, 0, &info);
 		if (n == -EPIPE)
 			return 0;
-		if (n < 0)
+		if (n < 0) {
+			bump(&sh->recv_err);
 			return 20;
-		sh->received[c]++;
-		if (n < (int)sizeof(*h) || h->len > MAX_PAYLOAD ||
-		    (uint32_t)n != sizeof(*h) + h->len || info.len != (uint32_t)n) {
-			__atomic_fetch_add(&sh->bad_len, 1, __ATOMIC_RELAXED);
-			continue;
 		}
-		if (h->producer >= NR_PROD || h->seq >= per ||
-		    h->len != payload_len(h->producer, h->seq)) {
-			__atomic_fetch_add(&sh->bad_id, 1, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (h->csum != checksum(msg + sizeof(*h), h->len))
-			__atomic_fetch_add(&sh->bad_csum, 1, __ATOMIC_RELAXED);
-		for (i = 0; i < h->len; i++)
-			if (msg[sizeof(*h) + i] != payload_byte(h->producer, h->seq, i))
-				break;
-		if (i != h->len)
-			__atomic_fetch_add(&sh->bad_csum, 1, __ATOMIC_RELAXED);
-		if (info.sender_tgid != __atomic_load_n(&sh->producer_pid[h->producer],
-							__ATOMIC_SEQ_CST))
-			__atomic_fetch_add(&sh->bad_sender, 1, __ATOMIC_RELAXED);
-		if ((int64_t)h->seq <= last[h->producer])
-			__atomic_fetch_add(&sh->bad_order, 1, __ATOMIC_RELAXED);
-		last[h->producer] = h->seq;
-		__atomic_fetch_add(&sh->seen[h->producer * per + h->seq], 1,
-				   __ATOMIC_RELAXED);
+		stress_received(sh, &order, c, msg, n, &info, STRESS_ANY, 0);
 	}
 }
 
 FIXTURE(prodcons) {
 	int ctl;
 	int fd;
-	struct pc_shared *sh;
-	size_t sh_size;
-	uint32_t per;
+	struct stress_shared *sh;
 };
 
 FIXTURE_VARIANT(prodcons) {
@@ -163,88 +80,47 @@ FIXTURE_VARIANT_ADD(prodcons, unbounded) {
 
 FIXTURE_SETUP(prodcons)
 {
-	const char *env = getenv("IPCBOX_PRODCONS_MSGS");
-	unsigned long total = env ? strtoul(env, NULL, 0) : DEFAULT_MSGS;
+	unsigned long total = env_ul("IPCBOX_PRODCONS_MSGS", DEFAULT_MSGS);
+	struct stress_cfg cfg = {
+		.nprod = NR_PROD,
+		.ncons = NR_CONS,
+		.per = total < NR_PROD ? 1 : total / NR_PROD,
+		.msz = MSZ,
+		.small = MSZ - sizeof(struct stress_hdr),
+	};
 
 	self->fd = -1;
 	self->sh = MAP_FAILED;
-	if (total < NR_PROD)
-		total = NR_PROD;
-	self->per = total / NR_PROD;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
+	self->sh = stress_map(&cfg);
+	ASSERT_NE(MAP_FAILED, self->sh);
 	self->fd = mb_anon(self->ctl, variant->capacity, MSZ);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
-	self->sh_size = sizeof(*self->sh) + (size_t)NR_PROD * self->per;
-	self->sh = mmap(NULL, self->sh_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->sh);
 }
 
 FIXTURE_TEARDOWN(prodcons)
 {
-	if (self->sh != MAP_FAILED)
-		munmap(self->sh, self->sh_size);
+	stress_unmap(&self->sh);
 	close_fd(&self->fd);
 	close_fd(&self->ctl);
 }
 
 TEST_F_TIMEOUT(prodcons, every_message_arrives_once_intact_and_in_order, 600)
 {
-	pid_t prod[NR_PROD], cons[NR_CONS];
-	struct pc_shared *sh = self->sh;
-	uint64_t total = 0, lost = 0, dup = 0, i;
-	struct ipcbox_stat st;
+	struct stress_shared *sh = self->sh;
+	struct stress_tally t;
 	int64_t t0 = now_ns();
-	int p, c;
 
-	for (c = 0; c < NR_CONS; c++) {
-		cons[c] = fork();
-		ASSERT_GE(cons[c], 0);
-		if (cons[c] == 0)
-			_exit(consume(self->fd, sh, c, self->per));
-	}
-	for (p = 0; p < NR_PROD; p++) {
-		prod[p] = fork();
-		ASSERT_GE(prod[p], 0);
-		if (prod[p] == 0)
-			_exit(produce(self->fd, sh, p, self->per));
-	}
-	for (p = 0; p < NR_PROD; p++)
-		EXPECT_EQ(0, wait_child(prod[p])) TH_LOG("producer %d", p);
-	/* everything is sent (and, for capacity 0, taken): let consumers drain */
-	ASSERT_EQ(0, mb_shutdown(self->fd));
-	for (c = 0; c < NR_CONS; c++)
-		EXPECT_EQ(0, wait_child(cons[c])) TH_LOG("consumer %d", c);
-
-	for (c = 0; c < NR_CONS; c++)
-		total += sh->received[c];
-	for (i = 0; i < (uint64_t)NR_PROD * self->per; i++) {
-		if (sh->seen[i] == 0)
-			lost++;
-		else if (sh->seen[i] > 1)
-			dup++;
-	}
+	stress_run(_metadata, sh, self->fd, send_blocking, recv_blocking);
+	stress_tally(sh, &t);
 	TH_LOG("capacity %u: %llu messages in %.1f s (per consumer %llu/%llu/%llu/%llu, ENOBUFS retries %llu)",
-	       variant->capacity, (unsigned long long)total,
+	       variant->capacity, (unsigned long long)t.received,
 	       (now_ns() - t0) / 1e9,
 	       (unsigned long long)sh->received[0], (unsigned long long)sh->received[1],
 	       (unsigned long long)sh->received[2], (unsigned long long)sh->received[3],
 	       (unsigned long long)sh->enobufs);
-	EXPECT_EQ((uint64_t)NR_PROD * self->per, total);
-	EXPECT_EQ(0, lost);
-	EXPECT_EQ(0, dup);
-	EXPECT_EQ(0, sh->bad_len);
-	EXPECT_EQ(0, sh->bad_id);
-	EXPECT_EQ(0, sh->bad_csum);
-	EXPECT_EQ(0, sh->bad_order);
-	EXPECT_EQ(0, sh->bad_sender);
-	ASSERT_EQ(0, mb_stat(self->fd, &st));
-	EXPECT_EQ(total, st.sent);
-	EXPECT_EQ(total, st.received);
-	EXPECT_EQ(0, st.depth);
-	EXPECT_EQ(0, st.bytes);
+	EXPECT_EQ((uint64_t)NR_PROD * sh->cfg.per, t.sent);
+	stress_expect_clean(_metadata, sh, &t, self->fd);
 }
 
 TEST_HARNESS_MAIN

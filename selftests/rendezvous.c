@@ -20,9 +20,7 @@ FIXTURE_SETUP(rendezvous)
 {
 	self->fd = -1;
 	self->fd2 = -1;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, 0, 64);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -79,7 +77,7 @@ TEST_F(rendezvous, nonblocking_send_without_receiver_is_eagain)
 {
 	struct ipcbox_stat st;
 
-	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, IPCBOX_NONBLOCK, -1));
 	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, 0, 0));
 	ASSERT_EQ(0, mb_stat(self->fd, &st));
 	EXPECT_EQ(0, st.depth);
@@ -93,7 +91,7 @@ TEST_F(rendezvous, nonblocking_send_with_waiting_receiver_succeeds)
 	bg_init(&op, BG_RECV, self->fd, 0);
 	ASSERT_EQ(0, bg_start(&op));
 	ASSERT_TRUE(mb_wait_waiters(self->fd, 0, 1, 3000));
-	EXPECT_EQ(0, mb_send(self->fd, "now", 3, IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(0, mb_send(self->fd, "now", 3, IPCBOX_NONBLOCK, -1));
 	bg_join(&op);
 	EXPECT_EQ(3, op.ret);
 	EXPECT_EQ(0, memcmp(op.buf, "now", 3));
@@ -191,7 +189,7 @@ static void race(struct __test_metadata *_metadata, int fd, uint32_t sflags,
 		else
 			EXPECT_EQ(-ETIMEDOUT, op.ret) TH_LOG("send: %s", strerror(-op.ret));
 		/* a failed send must not linger to be received later */
-		ASSERT_EQ(-EAGAIN, mb_recv(fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK, 0))
+		ASSERT_EQ(-EAGAIN, mb_recv(fd, buf, sizeof(buf), IPCBOX_NONBLOCK, 0))
 			TH_LOG("iteration %d: a failed send was still queued", i);
 		ASSERT_EQ(sent_ok, recv_ok) TH_LOG("iteration %d", i);
 	}
@@ -405,9 +403,9 @@ TEST_F_TIMEOUT(rendezvous, refused_send_leaves_the_receiver_waiting, 120)
 			!mb_wait_waiters(self->fd2, 0, 1, 1)) && now_ns() < end)
 			;
 		ASSERT_EQ(ok, r.received) TH_LOG("round %d", i);
-		if (mb_send(self->fd2, big, sizeof(big), IPCBOX_SEND_NONBLOCK, 0) == -EAGAIN)
+		if (mb_send(self->fd2, big, sizeof(big), IPCBOX_NONBLOCK, 0) == -EAGAIN)
 			refused++;
-		if (!mb_send(self->fd2, small, sizeof(small), IPCBOX_SEND_NONBLOCK, 0))
+		if (!mb_send(self->fd2, small, sizeof(small), IPCBOX_NONBLOCK, 0))
 			ok++;
 		else if (!failed++)
 			first_fail = i;

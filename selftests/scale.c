@@ -152,22 +152,22 @@ static void *walker_fn(void *arg)
 		t = now_ns();
 		if (phase_at(st, t, &may_start) == CHEAP || !may_start) {
 			mb_recv(st->fd, buf, sizeof(buf),
-				IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK, 0);
+				IPCBOX_NONBLOCK | IPCBOX_RECV_PEEK, 0);
 			continue;
 		}
 		switch (n % 3) {
 		case 0:	/* looks at every message, takes none */
 			mb_recv_full(st->fd, buf, sizeof(buf),
-				     IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_FILTER_TAG,
+				     IPCBOX_NONBLOCK | IPCBOX_RECV_FILTER_TAG,
 				     0, 0, TAG_NONE, NULL);
 			break;
 		case 1:	/* makes room: a pending message goes in the middle */
-			mb_recv(st->fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK,
+			mb_recv(st->fd, buf, sizeof(buf), IPCBOX_NONBLOCK,
 				0);
 			break;
 		default:	/* past every high priority message */
 			mb_recv_full(st->fd, buf, sizeof(buf),
-				     IPCBOX_RECV_NONBLOCK | IPCBOX_RECV_PEEK |
+				     IPCBOX_NONBLOCK | IPCBOX_RECV_PEEK |
 				     IPCBOX_RECV_FILTER_TAG, 0, 0, TAG_LOW,
 				     NULL);
 			break;
@@ -221,7 +221,7 @@ static int fill(int fd, uint32_t n)
 	while (done < n) {
 		k = n - done < IPCBOX_BATCH_MAX ? n - done : IPCBOX_BATCH_MAX;
 		for (i = 0; i < k; i++)
-			send_args(&s[i], msg, sizeof(msg), IPCBOX_SEND_NONBLOCK,
+			send_args(&s[i], msg, sizeof(msg), IPCBOX_NONBLOCK,
 				  0, done + i < n / 2 ? 2 : 0,
 				  done + i < n / 2 ? TAG_HIGH : TAG_LOW);
 		memset(&b, 0, sizeof(b));
@@ -348,9 +348,7 @@ FIXTURE_SETUP(scale)
 {
 	self->have_saved = false;
 	self->st = NULL;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	ASSERT_EQ(0, param_get("max_capacity", &self->saved_cap));
 	self->have_saved = true;

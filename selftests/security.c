@@ -45,7 +45,7 @@ FIXTURE(security) {
 
 FIXTURE_SETUP(security)
 {
-	unsigned int i;
+	int i;
 
 	self->fd = -1;
 	self->name[0] = '\0';
@@ -53,29 +53,25 @@ FIXTURE_SETUP(security)
 	self->alias[0] = '\0';
 	self->mounted_cgroup = false;
 	self->have_saved = false;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
-	for (i = 0; i < NR_PARAMS; i++)
-		ASSERT_EQ(0, param_get(params[i], &self->saved[i]))
-			TH_LOG("cannot read parameter #%u", i);
+	CTL_OPEN_OR_SKIP(self->ctl);
+	i = params_save(params, NR_PARAMS, self->saved);
+	ASSERT_EQ(-1, i) TH_LOG("cannot read %s", params[i]);
 	self->have_saved = true;
 	test_name(self->name, sizeof(self->name), "sec");
 }
 
 FIXTURE_TEARDOWN(security)
 {
-	unsigned int i;
+	int i;
 
 	close_fd(&self->fd);
 	if (self->alias[0] && unlink(self->alias))
 		TH_LOG("unlink %s: %m", self->alias);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
-	if (self->have_saved)
-		for (i = 0; i < NR_PARAMS; i++)
-			if (param_set(params[i], self->saved[i]))
-				TH_LOG("could not restore parameter #%u", i);
+	if (self->have_saved &&
+	    (i = params_restore(params, NR_PARAMS, self->saved)) >= 0)
+		TH_LOG("could not restore %s", params[i]);
 	if (self->cgroup[0] && rmdir(self->cgroup))
 		TH_LOG("rmdir %s: %m", self->cgroup);
 	if (self->mounted_cgroup)
@@ -252,11 +248,9 @@ TEST_F(security, group_members_get_exactly_the_group_mode_bits)
 /* An O_RDONLY fd of a 0604 mailbox: receive yes, send and shutdown no. */
 static int reader_cannot_write(void *arg)
 {
-	char path[128], buf[16];
-	int fd;
+	int fd = mb_open(arg, O_RDONLY);
+	char buf[16];
 
-	dev_path(path, sizeof(path), arg);
-	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return 1;
 	if (mb_send_str(fd, "x") != -EBADF)
@@ -288,14 +282,12 @@ TEST_F(security, read_only_access_does_not_allow_sending_or_shutdown)
 /* Unlink and shutdown as root of a user namespace that maps to TEST_UID. */
 static int ns_root_tries_unlink_and_shutdown(void *arg)
 {
-	char path[128];
 	int ctl, fd, ret;
 
 	ctl = ctl_open();
 	if (ctl < 0)
 		return 200;
-	dev_path(path, sizeof(path), arg);
-	fd = open(path, O_RDWR);
+	fd = mb_open(arg, O_RDWR);
 	if (fd < 0)
 		return 201;
 	ret = mb_unlink(ctl, arg);
@@ -340,16 +332,6 @@ static int user_creates_named(void *arg)
 	return fd < 0 ? -fd : 0;
 }
 
-static int user_unlinks(void *arg)
-{
-	int ctl = ctl_open(), ret;
-
-	if (ctl < 0)
-		return 200;
-	ret = mb_unlink(ctl, arg);
-	return ret < 0 ? -ret : 0;
-}
-
 TEST_F(security, root_may_unlink_and_shut_down_a_users_mailbox)
 {
 	char path[128];
@@ -364,7 +346,7 @@ TEST_F(security, root_may_unlink_and_shut_down_a_users_mailbox)
 	EXPECT_EQ(-EPIPE, mb_send_str(fd, "x"));
 	close(fd);
 	/* another unprivileged user may not unlink it, root may */
-	EXPECT_EQ(EPERM, run_as(OTHER_UID, OTHER_GID, user_unlinks, self->name));
+	EXPECT_EQ(EPERM, run_as(OTHER_UID, OTHER_GID, unlink_named, self->name));
 	EXPECT_TRUE(path_exists(path));
 	EXPECT_EQ(0, mb_unlink(self->ctl, self->name));
 	EXPECT_FALSE(path_exists(path));
@@ -993,10 +975,13 @@ TEST_F_TIMEOUT(security, unbounded_byte_cap_holds_under_concurrent_senders, 300)
 	       FLOOD_CHILDREN, total, (unsigned long long)bytes, FLOOD_CAP);
 	EXPECT_EQ(total, st.depth);
 	EXPECT_EQ(bytes, st.bytes);
-	EXPECT_LE(bytes, FLOOD_CAP);
+	/* the cap counts each message's payload and 64 bytes */
+	EXPECT_EQ(bytes + 64ULL * total, st.charge);
+	EXPECT_LE(st.charge, FLOOD_CAP);
 	/* and each refusal was right: the cap was reached for its size */
 	for (i = 0; i < FLOOD_CHILDREN; i++)
-		EXPECT_GT(bytes + sh->fail_len[i], FLOOD_CAP) TH_LOG("child %d", i);
+		EXPECT_GT(st.charge + sh->fail_len[i] + 64, FLOOD_CAP)
+			TH_LOG("child %d", i);
 
 	/* everything accepted comes out intact, in each sender's order */
 	for (n = 0; n < total; n++) {
@@ -1102,13 +1087,10 @@ static void memcg_pattern(unsigned char *buf, size_t len, uint32_t seq)
 
 static int memcg_sendv(int fd, const void *buf, size_t len)
 {
-	struct ipcbox_batch b = { 0 };
 	struct ipcbox_send s;
 
 	send_args(&s, buf, len, 0, -1, 0, 0);
-	b.msgs = (uintptr_t)&s;
-	b.count = 1;
-	return sys_ioctl(fd, IPCBOX_IOC_SENDV, &b);
+	return mb_batch(fd, IPCBOX_IOC_SENDV, &s, 1);
 }
 
 static int memcg_call(int fd, const void *buf, size_t len)
@@ -1263,7 +1245,8 @@ TEST_F_TIMEOUT(security, memcg_limit_large_messages_enomem_loses_nothing, 300)
 /* ---- nothing but the reply reaches user space -------------------------- */
 
 /* The uapi structs have no implicit padding: every byte is a named field. */
-static_assert(sizeof(struct ipcbox_msg_info) == 64, "msg_info padding");
+static_assert(sizeof(struct ipcbox_msg_info) == IPCBOX_MSG_INFO_SIZE_VER0,
+	      "msg_info size");
 static_assert(sizeof(struct ipcbox_info) == IPCBOX_INFO_SIZE_VER0, "info size");
 static_assert(sizeof(struct ipcbox_stat) == IPCBOX_STAT_SIZE_VER0, "stat size");
 static_assert(sizeof(struct ipcbox_send) == IPCBOX_SEND_SIZE_VER0, "send size");
@@ -1271,6 +1254,8 @@ static_assert(sizeof(struct ipcbox_recv) == IPCBOX_RECV_SIZE_VER0, "recv size");
 static_assert(sizeof(struct ipcbox_call) == IPCBOX_CALL_SIZE_VER0, "call size");
 static_assert(sizeof(struct ipcbox_reply_recv) == IPCBOX_REPLY_RECV_SIZE_VER0,
 	      "reply_recv size");
+static_assert(sizeof(struct ipcbox_reply) == IPCBOX_REPLY_SIZE_VER0, "reply size");
+static_assert(sizeof(struct ipcbox_batch) == IPCBOX_BATCH_SIZE_VER0, "batch size");
 
 #define ARENA		1024	/* a struct and poison behind it */
 #define PAYLOAD		512
@@ -1299,12 +1284,39 @@ static int poison_words(const void *p, size_t n)
 	return found;
 }
 
-/* msg_info as the kernel must write it: reserved zero, token as expected. */
+/*
+ * Where a RECV, RECVV entry, REPLY_RECV or CALL is told to write a
+ * message's info (info_size: the struct's size), with poison behind it
+ * that the kernel must leave alone.
+ */
+struct poisoned_info {
+	struct ipcbox_msg_info info;
+	unsigned char after[32];
+};
+
+static void poison_info(struct poisoned_info *pi)
+{
+	memset(pi, POISON, sizeof(*pi));
+}
+
+/* Point a RECV-like info/info_size pair at @pi. */
+#define AIM_INFO(a, pi) do {						\
+	(a)->info = (uintptr_t)&(pi)->info;				\
+	(a)->info_size = sizeof((pi)->info);				\
+} while (0)
+
+/*
+ * msg_info as the kernel must write it: every word written, nothing
+ * past info_size, token as expected.
+ */
 static void check_info(struct __test_metadata *_metadata,
-		       const struct ipcbox_msg_info *in, uint32_t len,
+		       const struct poisoned_info *pi, uint32_t len,
 		       pid_t tgid, pid_t tid, bool token)
 {
-	EXPECT_EQ(0, in->__reserved0);
+	const struct ipcbox_msg_info *in = &pi->info;
+
+	EXPECT_TRUE(all_byte(pi->after, sizeof(pi->after), POISON))
+		TH_LOG("info written past info_size");
 	EXPECT_EQ(len, in->len);
 	EXPECT_EQ(tgid, in->sender_tgid);
 	EXPECT_EQ(tid, in->sender_tid);
@@ -1332,9 +1344,9 @@ TEST_F(security, info_and_stat_write_their_size_and_nothing_else)
 		us = ks + extra[i];
 		memset(arena, POISON, sizeof(arena));
 		ASSERT_EQ(0, sys_ioctl(self->ctl, ioc_resize(IPCBOX_IOC_INFO, us), arena));
-		EXPECT_EQ(0, in->__reserved0);
-		EXPECT_EQ(0, in->__reserved1);
-		EXPECT_TRUE(all_byte(in->__reserved, sizeof(in->__reserved), 0));
+		/* no reserved words left: what took their place is set */
+		EXPECT_EQ(IPCBOX_ABI_VERSION, in->abi_version);
+		EXPECT_EQ(IPCBOX_PRIO_MAX, in->nr_priorities);
 		EXPECT_EQ(0, poison_words(arena, ks));
 		EXPECT_TRUE(all_byte(arena + ks, us - ks, 0)) TH_LOG("INFO size %zu", us);
 		EXPECT_TRUE(all_byte(arena + us, sizeof(arena) - us, POISON))
@@ -1348,7 +1360,7 @@ TEST_F(security, info_and_stat_write_their_size_and_nothing_else)
 		n = strlen(st->name);
 		EXPECT_TRUE(all_byte(st->name + n, sizeof(st->name) - n, 0))
 			TH_LOG("bytes after the name's NUL");
-		EXPECT_TRUE(all_byte(st->__reserved, sizeof(st->__reserved), 0));
+		EXPECT_EQ(0, st->__reserved0);
 		EXPECT_EQ(0, poison_words(arena, ks));
 		EXPECT_TRUE(all_byte(arena + ks, us - ks, 0)) TH_LOG("STAT size %zu", us);
 		EXPECT_TRUE(all_byte(arena + us, sizeof(arena) - us, POISON))
@@ -1388,23 +1400,25 @@ TEST_F(security, send_writes_only_its_sequence_number)
 }
 
 /*
- * RECV into poisoned memory: info fully written, the rest of the struct
- * as it was, nothing after the struct or after the payload touched.
+ * RECV into poisoned memory: the info written where info points, the
+ * struct itself as it was, nothing after the struct, the info or the
+ * payload touched.
  */
 static int recv_poisoned(struct __test_metadata *_metadata, int fd,
 			 unsigned char *arena, unsigned char *payload,
-			 size_t size, uint32_t flags)
+			 struct poisoned_info *pi, size_t size, uint32_t flags)
 {
 	struct ipcbox_recv *r = (void *)arena, copy;
 	int ret;
 
 	memset(arena, POISON, ARENA);
 	memset(payload, POISON, PAYLOAD);
+	poison_info(pi);
 	recv_args(r, payload, size, flags, 0);
+	AIM_INFO(r, pi);
 	copy = *r;
 	ret = sys_ioctl(fd, IPCBOX_IOC_RECV, r);
-	copy.info = r->info;
-	EXPECT_EQ(0, memcmp(&copy, r, sizeof(copy))) TH_LOG("input fields changed");
+	EXPECT_EQ(0, memcmp(&copy, r, sizeof(copy))) TH_LOG("RECV wrote into its struct");
 	EXPECT_TRUE(all_byte(arena + sizeof(*r), ARENA - sizeof(*r), POISON))
 		TH_LOG("RECV wrote past its struct");
 	if (ret >= 0)
@@ -1416,8 +1430,9 @@ static int recv_poisoned(struct __test_metadata *_metadata, int fd,
 TEST_F(security, recv_writes_the_message_and_its_info_and_nothing_else)
 {
 	unsigned char arena[ARENA], payload[PAYLOAD];
-	struct ipcbox_recv *r = (void *)arena;
+	struct ipcbox_recv *r = (void *)arena, copy;
 	struct ipcbox_msg_info zero = { 0 };
+	struct poisoned_info pi;
 	struct bg_op op;
 	char msg[100];
 
@@ -1427,30 +1442,51 @@ TEST_F(security, recv_writes_the_message_and_its_info_and_nothing_else)
 
 	/* queued message, peeked then taken */
 	ASSERT_EQ(0, mb_send(self->fd, msg, 100, 0, 0));
-	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, PAYLOAD,
-				     IPCBOX_RECV_PEEK));
-	check_info(_metadata, &r->info, 100, getpid(), test_gettid(), false);
-	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, PAYLOAD, 0));
-	check_info(_metadata, &r->info, 100, getpid(), test_gettid(), false);
+	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, &pi,
+				     PAYLOAD, IPCBOX_RECV_PEEK));
+	check_info(_metadata, &pi, 100, getpid(), test_gettid(), false);
+	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, &pi,
+				     PAYLOAD, 0));
+	check_info(_metadata, &pi, 100, getpid(), test_gettid(), false);
 	EXPECT_EQ(0, memcmp(payload, msg, 100));
 
 	/* empty message: the payload is left alone */
 	ASSERT_EQ(0, mb_send(self->fd, msg, 0, 0, 0));
-	EXPECT_EQ(0, recv_poisoned(_metadata, self->fd, arena, payload, PAYLOAD, 0));
-	check_info(_metadata, &r->info, 0, getpid(), test_gettid(), false);
+	EXPECT_EQ(0, recv_poisoned(_metadata, self->fd, arena, payload, &pi,
+				   PAYLOAD, 0));
+	check_info(_metadata, &pi, 0, getpid(), test_gettid(), false);
 
 	/* too small a buffer: info.len only, the payload untouched */
 	ASSERT_EQ(0, mb_send(self->fd, msg, 100, 0, 0));
-	EXPECT_EQ(-EMSGSIZE, recv_poisoned(_metadata, self->fd, arena, payload, 99, 0));
+	EXPECT_EQ(-EMSGSIZE, recv_poisoned(_metadata, self->fd, arena, payload,
+					   &pi, 99, 0));
 	zero.len = 100;
-	EXPECT_EQ(0, memcmp(&zero, &r->info, sizeof(zero)));
+	EXPECT_EQ(0, memcmp(&zero, &pi.info, sizeof(zero)));
+	EXPECT_TRUE(all_byte(pi.after, sizeof(pi.after), POISON));
 	EXPECT_TRUE(all_byte(payload, PAYLOAD, POISON));
-	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, PAYLOAD, 0));
+	EXPECT_EQ(100, recv_poisoned(_metadata, self->fd, arena, payload, &pi,
+				     PAYLOAD, 0));
 
-	/* nothing there: info stays zero */
-	EXPECT_EQ(-EAGAIN, recv_poisoned(_metadata, self->fd, arena, payload, PAYLOAD, 0));
-	EXPECT_TRUE(all_byte(&r->info, sizeof(r->info), 0));
+	/* nothing there: the info is not written at all */
+	EXPECT_EQ(-EAGAIN, recv_poisoned(_metadata, self->fd, arena, payload,
+					 &pi, PAYLOAD, 0));
+	EXPECT_TRUE(all_byte(&pi, sizeof(pi), POISON));
 	EXPECT_TRUE(all_byte(payload, PAYLOAD, POISON));
+
+	/* an info_size beyond the kernel's: zero-filled to it, no further */
+	ASSERT_EQ(0, mb_send(self->fd, msg, 7, 0, 0));
+	memset(arena, POISON, ARENA);
+	memset(payload, POISON, PAYLOAD);
+	poison_info(&pi);
+	recv_args(r, payload, PAYLOAD, 0, 0);
+	AIM_INFO(r, &pi);
+	r->info_size += 8;
+	EXPECT_EQ(7, sys_ioctl(self->fd, IPCBOX_IOC_RECV, r));
+	EXPECT_EQ(7, pi.info.len);
+	EXPECT_EQ(0, poison_words(&pi.info, sizeof(pi.info)));
+	EXPECT_TRUE(all_byte(pi.after, 8, 0)) TH_LOG("info tail not zero-filled");
+	EXPECT_TRUE(all_byte(pi.after + 8, sizeof(pi.after) - 8, POISON))
+		TH_LOG("info written past info_size");
 
 	/* handed straight to a blocked receiver */
 	bg_init(&op, BG_SEND, self->fd, 100);
@@ -1459,12 +1495,16 @@ TEST_F(security, recv_writes_the_message_and_its_info_and_nothing_else)
 	ASSERT_EQ(0, bg_start(&op));
 	memset(arena, POISON, ARENA);
 	memset(payload, POISON, PAYLOAD);
+	poison_info(&pi);
 	recv_args(r, payload, PAYLOAD, 0, 5 * NSEC_PER_SEC);
+	AIM_INFO(r, &pi);
+	copy = *r;
 	EXPECT_EQ(42, sys_ioctl(self->fd, IPCBOX_IOC_RECV, r));
 	bg_join(&op);
 	ASSERT_EQ(0, op.ret);
-	check_info(_metadata, &r->info, 42, getpid(), op.tid, false);
+	check_info(_metadata, &pi, 42, getpid(), op.tid, false);
 	EXPECT_TRUE(all_byte(payload + 42, PAYLOAD - 42, POISON));
+	EXPECT_EQ(0, memcmp(&copy, r, sizeof(copy))) TH_LOG("RECV wrote into its struct");
 	EXPECT_TRUE(all_byte(arena + sizeof(*r), ARENA - sizeof(*r), POISON));
 
 	/* read(2) */
@@ -1476,9 +1516,9 @@ TEST_F(security, recv_writes_the_message_and_its_info_and_nothing_else)
 
 TEST_F(security, recvv_and_sendv_write_only_the_entries_done)
 {
-	struct ipcbox_recv r[5];
-	struct ipcbox_send s[4];
-	struct ipcbox_batch b;
+	struct ipcbox_recv r[5], rcopy[5];
+	struct ipcbox_send s[4], scopy[4];
+	struct poisoned_info pi[4];
 	static const uint32_t lens[3] = { 5, 0, 100 };
 	unsigned char payload[4][PAYLOAD];
 	char msg[100];
@@ -1488,37 +1528,43 @@ TEST_F(security, recvv_and_sendv_write_only_the_entries_done)
 	ASSERT_GE(self->fd, 0);
 	memset(msg, 's', sizeof(msg));
 
-	/* SENDV of 3: each seq written, the 4th entry untouched */
+	/* SENDV of 3: each seq written and nothing else, the 4th entry untouched */
 	memset(s, POISON, sizeof(s));
 	for (i = 0; i < 3; i++)
 		send_args(&s[i], msg, lens[i], 0, 0, 0, i);
-	memset(&b, 0, sizeof(b));
-	b.msgs = (uintptr_t)s;
-	b.count = 3;
-	ASSERT_EQ(3, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+	memcpy(scopy, s, sizeof(s));
+	ASSERT_EQ(3, mb_batch(self->fd, IPCBOX_IOC_SENDV, s, 3));
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(i + 1, s[i].seq);
 		EXPECT_EQ(0, s[i].__reserved0);
-		EXPECT_TRUE(all_byte(s[i].__reserved, sizeof(s[i].__reserved), 0));
+		scopy[i].seq = s[i].seq;
+		EXPECT_EQ(0, memcmp(&scopy[i], &s[i], sizeof(s[i])))
+			TH_LOG("SENDV entry %d: more than seq written", i);
 	}
 	EXPECT_TRUE(all_byte(&s[3], sizeof(s[3]), POISON));
 
-	/* RECVV of 4 with 3 queued: 3 done, the 4th info still zero, 5th untouched */
+	/*
+	 * RECVV of 4 with 3 queued: 3 done, the 4th info not written, the
+	 * entries themselves never written, the 5th not even read
+	 */
 	memset(r, POISON, sizeof(r));
 	memset(payload, POISON, sizeof(payload));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		recv_args(&r[i], payload[i], PAYLOAD, 0, 0);
-	b.msgs = (uintptr_t)r;
-	b.count = 4;
-	ASSERT_EQ(3, sys_ioctl(self->fd, IPCBOX_IOC_RECVV, &b));
+		poison_info(&pi[i]);
+		AIM_INFO(&r[i], &pi[i]);
+	}
+	memcpy(rcopy, r, sizeof(r));
+	ASSERT_EQ(3, mb_batch(self->fd, IPCBOX_IOC_RECVV, r, 4));
 	for (i = 0; i < 3; i++) {
-		check_info(_metadata, &r[i].info, lens[i], getpid(), test_gettid(), false);
-		EXPECT_EQ(i, r[i].info.tag);
+		check_info(_metadata, &pi[i], lens[i], getpid(), test_gettid(), false);
+		EXPECT_EQ(i, pi[i].info.tag);
 		EXPECT_TRUE(all_byte(payload[i] + lens[i], PAYLOAD - lens[i], POISON))
 			TH_LOG("entry %d", i);
 	}
-	EXPECT_TRUE(all_byte(&r[3].info, sizeof(r[3].info), 0));
+	EXPECT_TRUE(all_byte(&pi[3], sizeof(pi[3]), POISON));
 	EXPECT_TRUE(all_byte(payload[3], PAYLOAD, POISON));
+	EXPECT_EQ(0, memcmp(rcopy, r, sizeof(r))) TH_LOG("RECVV wrote into its entries");
 	EXPECT_TRUE(all_byte(&r[4], sizeof(r[4]), POISON));
 }
 
@@ -1526,6 +1572,8 @@ struct poisoned_call {
 	int fd;
 	unsigned char arena[ARENA];
 	unsigned char reply[PAYLOAD];
+	struct poisoned_info rinfo;	/* where reply_info points */
+	struct ipcbox_call copy;	/* the struct as passed */
 	int ret;
 	pid_t tid;
 };
@@ -1553,6 +1601,9 @@ static void start_call(struct poisoned_call *pc, int fd, pthread_t *t)
 	c->tag = 5;
 	c->reply_buf = (uintptr_t)pc->reply;
 	c->reply_size = PAYLOAD;
+	c->reply_info = (uintptr_t)&pc->rinfo.info;
+	c->reply_info_size = sizeof(pc->rinfo.info);
+	pc->copy = *c;
 	pthread_create(t, NULL, call_thread, pc);
 }
 
@@ -1561,7 +1612,8 @@ TEST_F(security, call_and_reply_recv_write_only_their_outputs)
 	static struct poisoned_call pc;
 	unsigned char arena[ARENA], payload[PAYLOAD];
 	struct ipcbox_reply_recv *rr = (void *)arena, copy;
-	struct ipcbox_call *c = (void *)pc.arena, ccopy;
+	struct ipcbox_call *c = (void *)pc.arena;
+	struct poisoned_info pi;
 	struct ipcbox_msg_info info;
 	char buf[64];
 	pthread_t t;
@@ -1577,18 +1629,24 @@ TEST_F(security, call_and_reply_recv_write_only_their_outputs)
 	ASSERT_EQ(0, mb_send(self->fd, "next", 4, 0, 0));
 	memset(arena, POISON, sizeof(arena));
 	memset(payload, POISON, sizeof(payload));
+	poison_info(&pi);
 	memset(rr, 0, sizeof(*rr));
-	rr->reply.token = info.token;
-	rr->reply.buf = (uintptr_t)"reply!";
-	rr->reply.len = 6;
-	recv_args(&rr->recv, payload, PAYLOAD, 0, 0);
+	rr->token = info.token;
+	rr->reply_buf = (uintptr_t)"reply!";
+	rr->reply_len = 6;
+	rr->buf = (uintptr_t)payload;
+	rr->size = PAYLOAD;
+	rr->timeout_ns = 0;
+	AIM_INFO(rr, &pi);
 	copy = *rr;
 	EXPECT_EQ(4, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, rr));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, rr->reply_error);
 	EXPECT_EQ(0, rr->__reserved0);
-	check_info(_metadata, &rr->recv.info, 4, getpid(), test_gettid(), false);
-	copy.recv.info = rr->recv.info;
+	check_info(_metadata, &pi, 4, getpid(), test_gettid(), false);
+	/* the token is cleared once the reply was made: a restart only receives */
+	EXPECT_EQ(0, rr->token);
+	copy.token = 0;
 	EXPECT_EQ(0, memcmp(&copy, rr, sizeof(copy))) TH_LOG("input fields changed");
 	EXPECT_TRUE(all_byte(arena + sizeof(*rr), ARENA - sizeof(*rr), POISON));
 	EXPECT_TRUE(all_byte(payload + 4, PAYLOAD - 4, POISON));
@@ -1597,22 +1655,22 @@ TEST_F(security, call_and_reply_recv_write_only_their_outputs)
 	EXPECT_EQ(6, pc.ret);
 	EXPECT_EQ(0, memcmp(pc.reply, "reply!", 6));
 	EXPECT_TRUE(all_byte(pc.reply + 6, PAYLOAD - 6, POISON));
-	check_info(_metadata, &c->reply_info, 6, getpid(), test_gettid(), false);
-	EXPECT_EQ(5, c->reply_info.tag);
-	ccopy = *c;
-	memset(&ccopy.reply_info, 0, sizeof(ccopy.reply_info));
-	EXPECT_EQ(7, ccopy.len);
-	EXPECT_EQ(PAYLOAD, ccopy.reply_size);
-	EXPECT_EQ(0, ccopy.__reserved0);
-	EXPECT_EQ(0, ccopy.__reserved1);
-	EXPECT_TRUE(all_byte(ccopy.__reserved, sizeof(ccopy.__reserved), 0));
+	check_info(_metadata, &pc.rinfo, 6, getpid(), test_gettid(), false);
+	EXPECT_EQ(5, pc.rinfo.info.tag);
+	/* the CALL struct itself is input only: not a byte of it written */
+	EXPECT_EQ(7, c->len);
+	EXPECT_EQ(PAYLOAD, c->reply_size);
+	EXPECT_EQ(0, c->__reserved0);
+	EXPECT_EQ(0, memcmp(&pc.copy, c, sizeof(*c))) TH_LOG("CALL wrote into its struct");
 	EXPECT_TRUE(all_byte(pc.arena + sizeof(*c), ARENA - sizeof(*c), POISON));
 
 	/* REPLY_RECV without a token writes no reply_error */
 	ASSERT_EQ(0, mb_send(self->fd, "x", 1, 0, 0));
 	memset(arena, POISON, sizeof(arena));
 	memset(rr, 0, sizeof(*rr));
-	recv_args(&rr->recv, payload, PAYLOAD, 0, 0);
+	rr->buf = (uintptr_t)payload;
+	rr->size = PAYLOAD;
+	rr->timeout_ns = 0;
 	EXPECT_EQ(1, sys_ioctl(self->fd, IPCBOX_IOC_REPLY_RECV, rr));
 	EXPECT_EQ(0, rr->reply_error);
 	EXPECT_TRUE(all_byte(arena + sizeof(*rr), ARENA - sizeof(*rr), POISON));
@@ -1937,45 +1995,66 @@ TEST_F(security, sender_cannot_supply_credentials)
 {
 	unsigned char arena[IPCBOX_SEND_SIZE_VER0 + 16];
 	struct ipcbox_send *s = (void *)arena;
-	struct ipcbox_msg_info info;
+	struct ipcbox_msg_info info, made_up;
 	struct ipcbox_call c;
-	struct ipcbox_batch b;
 	char buf[16];
 	uint64_t forged = ((uint64_t)1 << 32) | 1;	/* "uid 0, pid 1" */
 	int i;
 
 	self->fd = mb_anon(self->ctl, 4, 16);
 	ASSERT_GE(self->fd, 0);
-	/* every spare field of SEND refuses a value */
-	for (i = 0; i < 4; i++) {
+	/*
+	 * every spare field of SEND refuses a value: the reserved word
+	 * (EINVAL), and any word past the struct the kernel knows (E2BIG),
+	 * as an ioctl of a larger size and as a SENDV entry of that size
+	 */
+	for (i = 0; i < 3; i++) {
 		memset(arena, 0, sizeof(arena));
 		send_args(s, "x", 1, 0, 0, 0, 0);
 		if (i == 0)
 			s->__reserved0 = 1;
-		else if (i < 3)
-			s->__reserved[i - 1] = forged;
 		else
-			memcpy(arena + sizeof(*s), &forged, sizeof(forged));
-		EXPECT_EQ(i == 3 ? -E2BIG : -EINVAL,
+			memcpy(arena + sizeof(*s) + (i - 1) * sizeof(forged),
+			       &forged, sizeof(forged));
+		EXPECT_EQ(i ? -E2BIG : -EINVAL,
 			  sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_SEND, sizeof(arena)), arena))
 			TH_LOG("field %d", i);
-		b.msgs = (uintptr_t)s;
-		b.count = 1;
-		b.flags = 0;
-		memset(b.__reserved, 0, sizeof(b.__reserved));
-		if (i < 3)
-			EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SENDV, &b));
+		EXPECT_EQ(i ? -E2BIG : -EINVAL,
+			  mb_batch_sized(self->fd, IPCBOX_IOC_SENDV, arena, 1,
+					 sizeof(arena)))
+			TH_LOG("SENDV field %d", i);
+		if (i == 0)
+			EXPECT_EQ(-EINVAL, mb_batch(self->fd, IPCBOX_IOC_SENDV, s, 1));
 	}
 	EXPECT_EQ(0, mb_depth(self->fd));
-	/* nor does a CALL with a made-up reply_info */
-	memset(&c, 0, sizeof(c));
-	c.buf = (uintptr_t)"x";
-	c.len = 1;
-	c.timeout_ns = NSEC_PER_SEC;
-	c.reply_buf = (uintptr_t)buf;
-	c.reply_size = sizeof(buf);
-	c.reply_info.sender_tgid = 1;
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c));
+	/*
+	 * nor does a CALL bring a reply_info of its own: it is only a place
+	 * for the kernel to write, refused without a place or too small
+	 * for the kernel's info, and the reserved word refuses a value
+	 */
+	memset(&made_up, 0, sizeof(made_up));
+	made_up.sender_tgid = 1;
+	for (i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		c.buf = (uintptr_t)"x";
+		c.len = 1;
+		c.timeout_ns = NSEC_PER_SEC;
+		c.reply_buf = (uintptr_t)buf;
+		c.reply_size = sizeof(buf);
+		if (i == 0) {
+			c.reply_info_size = sizeof(made_up);
+		} else if (i == 1) {
+			c.reply_info = (uintptr_t)&made_up;
+			c.reply_info_size = IPCBOX_MSG_INFO_SIZE_VER0 - 8;
+		} else {
+			c.reply_info = (uintptr_t)&made_up;
+			c.reply_info_size = sizeof(made_up);
+			c.__reserved0 = 1;
+		}
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_CALL, &c))
+			TH_LOG("CALL case %d", i);
+	}
+	EXPECT_EQ(1, made_up.sender_tgid);
 	EXPECT_EQ(0, mb_depth(self->fd));
 	/* the fields a sender does set (tag, priority) carry no identity */
 	ASSERT_EQ(0, mb_send_full(self->fd, "x", 1, 0, 0, 31, forged, NULL));

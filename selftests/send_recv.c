@@ -20,9 +20,7 @@ FIXTURE_SETUP(mailbox)
 {
 	self->fd = -1;
 	self->fd2 = -1;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, CAP, MSZ);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -32,6 +30,18 @@ FIXTURE_TEARDOWN(mailbox)
 	close_fd(&self->fd);
 	close_fd(&self->fd2);
 	close_fd(&self->ctl);
+}
+
+/* A child process that sends @s after @delay_ms and exits: its pid. */
+static pid_t child_sends(int fd, const char *s, long delay_ms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sleep_ms(delay_ms);
+		_exit(mb_send_str(fd, s) ? 1 : 0);
+	}
+	return pid;
 }
 
 static void fill(int fd, int n)
@@ -68,6 +78,8 @@ TEST_F(mailbox, send_unknown_flag_is_einval)
 {
 	EXPECT_EQ(-EINVAL, mb_send(self->fd, "x", 1, 1U << 4, 0));
 	EXPECT_EQ(-EINVAL, mb_send(self->fd, "x", 1, 1U << 31, 0));
+	/* one flag space for all: a receive's flag means nothing to a send */
+	EXPECT_EQ(-EINVAL, mb_send(self->fd, "x", 1, IPCBOX_RECV_PEEK, 0));
 	EXPECT_EQ(0, mb_depth(self->fd));
 }
 
@@ -78,8 +90,9 @@ TEST_F(mailbox, send_reserved_nonzero_is_einval)
 	send_args(&s, "x", 1, 0, 0, 0, 0);
 	s.__reserved0 = 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SEND, &s));
+	/* the whole field, not just its low bit */
 	send_args(&s, "x", 1, 0, 0, 0, 0);
-	s.__reserved[1] = 1;
+	s.__reserved0 = 1U << 31;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_SEND, &s));
 	EXPECT_EQ(0, mb_depth(self->fd));
 }
@@ -161,7 +174,7 @@ TEST_F(mailbox, fifo_within_a_priority)
 TEST_F(mailbox, send_nonblock_on_full_is_eagain)
 {
 	fill(self->fd, CAP);
-	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "x", 1, IPCBOX_NONBLOCK, -1));
 	EXPECT_EQ(CAP, mb_depth(self->fd));
 }
 
@@ -189,10 +202,10 @@ TEST_F(mailbox, send_abstime_on_full_is_etimedout_at_deadline)
 
 	fill(self->fd, CAP);
 	deadline = now_ns() + 100 * NSEC_PER_MSEC;
-	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_SEND_ABSTIME, deadline));
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_ABSTIME, deadline));
 	EXPECT_GE(now_ns(), deadline);
 	/* a deadline in the past fails at once */
-	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_SEND_ABSTIME, now_ns() - 1000));
+	EXPECT_EQ(-ETIMEDOUT, mb_send(self->fd, "x", 1, IPCBOX_ABSTIME, now_ns() - 1000));
 }
 
 TEST_F(mailbox, send_timeout_succeeds_when_room_appears)
@@ -235,7 +248,7 @@ TEST_F(mailbox, sync_nonblock_without_receiver_is_eagain)
 {
 	char buf[MSZ];
 
-	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC | IPCBOX_SEND_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_send(self->fd, "s", 1, IPCBOX_SEND_SYNC | IPCBOX_NONBLOCK, -1));
 	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
 }
 
@@ -283,15 +296,14 @@ TEST_F(mailbox, second_cache_send_while_slot_taken_is_eagain)
 
 TEST_F(mailbox, cache_slot_is_per_fd)
 {
-	char name[IPCBOX_NAME_MAX], path[128];
+	char name[IPCBOX_NAME_MAX];
 	struct ipcbox_stat st;
 	int nfd, ofd;
 
 	test_name(name, sizeof(name), "cache");
 	nfd = mb_create(self->ctl, name, 1, 0, 0600, 0);
 	ASSERT_GE(nfd, 0);
-	dev_path(path, sizeof(path), name);
-	ofd = open(path, O_RDWR);
+	ofd = mb_open(name, O_RDWR);
 	mb_unlink(self->ctl, name);
 	ASSERT_GE(ofd, 0);
 	fill(nfd, 1);
@@ -337,7 +349,7 @@ TEST_F(mailbox, recv_returns_length_and_info)
 	EXPECT_EQ(test_gettid(), info.sender_tid);
 	EXPECT_EQ(geteuid(), info.sender_uid);
 	EXPECT_EQ(getegid(), info.sender_gid);
-	EXPECT_EQ(0, info.token | info.__reserved0);
+	EXPECT_EQ(0, info.token);
 }
 
 TEST_F(mailbox, recv_reports_tid_of_sending_thread)
@@ -360,11 +372,9 @@ TEST_F(mailbox, recv_reports_sender_process_id_of_child)
 {
 	struct ipcbox_msg_info info;
 	char buf[MSZ];
-	pid_t pid = fork();
+	pid_t pid = child_sends(self->fd, "child", 0);
 
 	ASSERT_GE(pid, 0);
-	if (pid == 0)
-		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), 0, 0, 0, 0, &info));
 	EXPECT_EQ(pid, info.sender_tgid);
@@ -409,11 +419,9 @@ TEST_F(mailbox, filter_pid_skips_other_senders)
 {
 	struct ipcbox_msg_info info;
 	char buf[MSZ];
-	pid_t pid = fork();
+	pid_t pid = child_sends(self->fd, "child", 0);
 
 	ASSERT_GE(pid, 0);
-	if (pid == 0)
-		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(0, mb_send_str(self->fd, "me"));
 	ASSERT_EQ(2, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
@@ -433,12 +441,8 @@ TEST_F(mailbox, filter_pid_waits_for_that_sender)
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "me"));
 	t0 = now_ns();
-	pid = fork();
+	pid = child_sends(self->fd, "child", 100);
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		sleep_ms(100);
-		_exit(mb_send_str(self->fd, "child") ? 1 : 0);
-	}
 	ASSERT_EQ(5, mb_recv_full(self->fd, buf, sizeof(buf), IPCBOX_RECV_FILTER_PID,
 				  3 * NSEC_PER_SEC, pid, 0, &info));
 	EXPECT_GE(now_ns() - t0, 90 * NSEC_PER_MSEC);
@@ -479,7 +483,7 @@ TEST_F(mailbox, recv_nonblock_on_empty_is_eagain)
 {
 	char buf[MSZ];
 
-	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK, -1));
+	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_NONBLOCK, -1));
 	EXPECT_EQ(-EAGAIN, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
 }
 
@@ -498,38 +502,85 @@ TEST_F(mailbox, recv_abstime_is_etimedout_at_deadline)
 	char buf[MSZ];
 	int64_t deadline = now_ns() + 100 * NSEC_PER_MSEC;
 
-	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME, deadline));
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_ABSTIME, deadline));
 	EXPECT_GE(now_ns(), deadline);
 }
 
-TEST_F(mailbox, recv_nonzero_info_on_input_is_einval)
+/*
+ * The info is output only, written in the size the caller gives: what it
+ * held before does not matter, every byte of the kernel's struct is
+ * written, and what the caller has beyond that is zero-filled.
+ */
+TEST_F(mailbox, recv_info_is_overwritten_and_zero_filled)
 {
+	unsigned char ibuf[sizeof(struct ipcbox_msg_info) + 24]
+		__attribute__((aligned(8)));
+	struct ipcbox_msg_info *info = (void *)ibuf;
 	struct ipcbox_recv r;
 	char buf[MSZ];
+	uint64_t seq;
+	size_t i;
 
-	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	ASSERT_EQ(0, mb_send_full(self->fd, "a", 1, 0, 0, 3, 0, &seq));
+	memset(ibuf, 0x5a, sizeof(ibuf));
 	recv_args(&r, buf, sizeof(buf), 0, 0);
-	r.info.seq = 1;
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
-	recv_args(&r, buf, sizeof(buf), 0, 0);
-	r.info.__reserved0 = 1;
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
-	EXPECT_EQ(1, mb_depth(self->fd));
+	r.info = (uintptr_t)ibuf;
+	r.info_size = sizeof(ibuf);
+	EXPECT_EQ(1, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	EXPECT_EQ(seq, info->seq);
+	EXPECT_EQ(0, info->tag);
+	EXPECT_EQ(1, info->len);
+	EXPECT_EQ(3, info->priority);
+	EXPECT_EQ(getpid(), info->sender_tgid);
+	EXPECT_EQ(test_gettid(), info->sender_tid);
+	EXPECT_EQ(geteuid(), info->sender_uid);
+	EXPECT_EQ(getegid(), info->sender_gid);
+	EXPECT_EQ(0, info->token);
+	for (i = sizeof(*info); i < sizeof(ibuf); i++)
+		if (ibuf[i])
+			break;
+	EXPECT_EQ(sizeof(ibuf), i) TH_LOG("byte %zu past the info not zeroed", i);
+	EXPECT_EQ(0, mb_depth(self->fd));
 }
 
-TEST_F(mailbox, recv_reserved_nonzero_is_einval)
+/*
+ * info and info_size go together: 0 with 0, or a pointer with a size
+ * from IPCBOX_MSG_INFO_SIZE_VER0 up to a page. Anything else is refused
+ * before a message is taken.
+ */
+TEST_F(mailbox, recv_bad_info_size_is_einval)
 {
+	long page = sysconf(_SC_PAGESIZE);
 	struct ipcbox_recv r;
+	unsigned char *ibuf;
 	char buf[MSZ];
 
+	ASSERT_LT(0, page);
+	/* room for all the kernel may write, should it accept a size */
+	ibuf = calloc(1, page + 1);
+	ASSERT_NE(NULL, ibuf);
 	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
+	/* a size without a pointer */
 	recv_args(&r, buf, sizeof(buf), 0, 0);
-	r.__reserved0 = 1;
+	r.info_size = sizeof(struct ipcbox_msg_info);
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	/* a pointer without a size */
 	recv_args(&r, buf, sizeof(buf), 0, 0);
-	r.__reserved[0] = 1;
+	r.info = (uintptr_t)ibuf;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	/* below the first published size */
+	r.info_size = IPCBOX_MSG_INFO_SIZE_VER0 - 8;
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	/* above a page */
+	r.info_size = page + 1;
 	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
 	EXPECT_EQ(1, mb_depth(self->fd));
+	/* a page is fine */
+	r.info_size = page;
+	EXPECT_EQ(1, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
+	EXPECT_EQ(1, ((struct ipcbox_msg_info *)ibuf)->len);
+	EXPECT_EQ(0, mb_depth(self->fd));
+	free(ibuf);
 }
 
 TEST_F(mailbox, recv_unknown_flag_is_einval)
@@ -538,6 +589,8 @@ TEST_F(mailbox, recv_unknown_flag_is_einval)
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "a"));
 	EXPECT_EQ(-EINVAL, mb_recv(self->fd, buf, sizeof(buf), 1U << 5, 0));
+	/* one flag space for all: a send's flag means nothing to a receive */
+	EXPECT_EQ(-EINVAL, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_SEND_SYNC, 0));
 	EXPECT_EQ(1, mb_depth(self->fd));
 }
 
@@ -555,10 +608,17 @@ TEST_F(mailbox, recv_small_buffer_is_emsgsize_with_needed_len)
 
 TEST_F(mailbox, recv_bad_buffer_is_efault_and_message_stays)
 {
+	struct ipcbox_recv r;
 	char buf[MSZ];
 
 	ASSERT_EQ(0, mb_send(self->fd, "0123456789", 10, 0, 0));
 	EXPECT_EQ(-EFAULT, mb_recv(self->fd, (void *)8, sizeof(buf), 0, 0));
+	EXPECT_EQ(1, mb_depth(self->fd));
+	/* so does a bad info pointer with a good buffer */
+	recv_args(&r, buf, sizeof(buf), 0, 0);
+	r.info = 8;
+	r.info_size = sizeof(struct ipcbox_msg_info);
+	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, IPCBOX_IOC_RECV, &r));
 	EXPECT_EQ(1, mb_depth(self->fd));
 	EXPECT_EQ(10, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
 	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
@@ -599,13 +659,17 @@ TEST_F(mailbox, recv_larger_struct_with_zero_tail_works)
 {
 	unsigned char buf[IPCBOX_RECV_SIZE_VER0 + 16] = { 0 };
 	struct ipcbox_recv *r = (void *)buf;
+	struct ipcbox_msg_info info;
 	char data[MSZ];
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "abc"));
 	recv_args(r, data, sizeof(data), 0, 0);
+	memset(&info, 0, sizeof(info));
+	r->info = (uintptr_t)&info;
+	r->info_size = sizeof(info);
 	EXPECT_EQ(3, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_RECV, sizeof(buf)), buf));
-	EXPECT_EQ(3, r->info.len);
-	EXPECT_EQ(getpid(), r->info.sender_tgid);
+	EXPECT_EQ(3, info.len);
+	EXPECT_EQ(getpid(), info.sender_tgid);
 }
 
 TEST_F(mailbox, recv_larger_struct_with_nonzero_tail_is_e2big)
@@ -628,7 +692,9 @@ TEST_F(mailbox, recv_struct_below_ver0_is_einval)
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "abc"));
 	recv_args(&r, data, sizeof(data), 0, 0);
-	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, ioc_resize(IPCBOX_IOC_RECV, 56), &r));
+	EXPECT_EQ(-EINVAL, sys_ioctl(self->fd,
+				     ioc_resize(IPCBOX_IOC_RECV, IPCBOX_RECV_SIZE_VER0 - 8),
+				     &r));
 	EXPECT_EQ(1, mb_depth(self->fd));
 }
 

@@ -17,9 +17,7 @@ FIXTURE_SETUP(shutdown)
 {
 	self->fd = -1;
 	self->name[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, 2, 64);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -58,7 +56,7 @@ TEST_F(shutdown, receivers_drain_queue_then_see_eof)
 	EXPECT_EQ(0, memcmp(buf, "two", 3));
 	EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), 0, -1));
-	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_NONBLOCK, 0));
+	EXPECT_EQ(-EPIPE, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_NONBLOCK, 0));
 }
 
 TEST_F(shutdown, blocked_receiver_is_woken_with_epipe)
@@ -157,15 +155,14 @@ TEST_F(shutdown, stat_reports_shutdown_flag)
 
 TEST_F(shutdown, shutdown_through_a_named_node_affects_all_fds)
 {
-	char path[128], buf[64];
+	char buf[64];
 	int fd2;
 
 	test_name(self->name, sizeof(self->name), "shut");
 	close_fd(&self->fd);
 	self->fd = mb_create(self->ctl, self->name, 2, 64, 0666, 0);
 	ASSERT_GE(self->fd, 0);
-	dev_path(path, sizeof(path), self->name);
-	fd2 = open(path, O_RDWR);
+	fd2 = mb_open(self->name, O_RDWR);
 	ASSERT_GE(fd2, 0);
 	ASSERT_EQ(0, mb_shutdown(fd2));
 	EXPECT_EQ(-EPIPE, mb_send(self->fd, "x", 1, 0, 0));
@@ -175,11 +172,8 @@ TEST_F(shutdown, shutdown_through_a_named_node_affects_all_fds)
 
 static int user_shutdown(void *arg)
 {
-	char path[128];
-	int fd, ret;
+	int fd = mb_open(arg, O_RDWR), ret;
 
-	dev_path(path, sizeof(path), arg);
-	fd = open(path, O_RDWR);
 	if (fd < 0)
 		return 200;
 	ret = mb_shutdown(fd);
@@ -205,7 +199,6 @@ TEST_F(shutdown, only_the_owner_may_shut_down)
 
 static int user_owner_shutdown(void *arg)
 {
-	char path[128];
 	int ctl = ctl_open(), fd, fd2, ret;
 
 	if (ctl < 0)
@@ -213,8 +206,7 @@ static int user_owner_shutdown(void *arg)
 	fd = mb_create(ctl, arg, 1, 0, 0600, 0);
 	if (fd < 0)
 		return 201;
-	dev_path(path, sizeof(path), arg);
-	fd2 = open(path, O_RDWR);
+	fd2 = mb_open(arg, O_RDWR);
 	mb_unlink(ctl, arg);
 	if (fd2 < 0)
 		return 202;

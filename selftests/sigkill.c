@@ -20,25 +20,6 @@
 #define ROUNDS		10
 #define DEFAULT_SECS	8
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
-
-static int nr_mailboxes(int ctl)
-{
-	struct ipcbox_info info;
-
-	if (ipcbox_get_info(ctl, &info))
-		return -1;
-	return info.nr_mailboxes;
-}
-
 /* SIGKILL and reap: returns how many died of that SIGKILL. */
 static int kill_all(pid_t *pids, int n)
 {
@@ -124,9 +105,7 @@ FIXTURE(sigkill) {
 FIXTURE_SETUP(sigkill)
 {
 	self->fd = -1;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->base_mailboxes = nr_mailboxes(self->ctl);
 	self->base_refcnt = module_refcnt();
 }
@@ -145,14 +124,8 @@ FIXTURE_TEARDOWN(sigkill)
 static void __expect_no_leftovers(struct __test_metadata *_metadata, int ctl,
 				  int *fd, int base_mailboxes, int base_refcnt)
 {
-	int64_t end = now_ns() + 5 * NSEC_PER_SEC;
-	int n;
-
 	close_fd(fd);
-	/* the last fput of a killed task's files may run a little later */
-	while ((n = nr_mailboxes(ctl)) != base_mailboxes && now_ns() < end)
-		sleep_ms(10);
-	EXPECT_EQ(base_mailboxes, n);
+	EXPECT_EQ(base_mailboxes, wait_nr_mailboxes(ctl, base_mailboxes, 5000));
 	EXPECT_EQ(base_refcnt, module_refcnt());
 }
 
@@ -536,11 +509,6 @@ static uint32_t ck_check(uint32_t origin, uint32_t counter)
 	return origin * 2654435761u ^ counter * 97u ^ 0x6b111ed;
 }
 
-static void ck_bump(uint64_t *c)
-{
-	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-}
-
 /* A reply, or the reply half of a REPLY_RECV, to @q ended with @ret. */
 static void ck_replied(struct ck_call_shared *sh, const struct ck_req *q,
 		       int ret)
@@ -549,7 +517,7 @@ static void ck_replied(struct ck_call_shared *sh, const struct ck_req *q,
 		__atomic_fetch_add(&sh->replied[q->origin][q->counter], 1,
 				   __ATOMIC_RELAXED);
 	} else if (ret != -ECANCELED && ret != -ENOENT && ret != -EMSGSIZE) {
-		ck_bump(&sh->srv_bad_errno);
+		bump(&sh->srv_bad_errno);
 		sh->srv_last_bad_errno = -ret;
 	}
 }
@@ -559,35 +527,46 @@ static void ck_replied(struct ck_call_shared *sh, const struct ck_req *q,
  * or REPLY_RECV. A victim (@slot >= 0) dawdles at each step so that the
  * parent can kill it there; the survivor (@slot < 0) runs to EPIPE.
  */
-static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
+static int ck_server(struct ck_call_shared *sh, int slot, uint64_t seed)
 {
 	struct ipcbox_reply_recv rr;
 	struct ipcbox_msg_info info;
 	struct ck_req q, held;
 	uint64_t token = 0;
-	char path[128];
 	int fd, n, ret;
 	bool victim = slot >= 0;
+	struct test_rng rng;
 
-	dev_path(path, sizeof(path), sh->name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	rng_seed(&rng, seed);
+	fd = mb_open(sh->name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
 	memset(&held, 0, sizeof(held));
 #define CK_STEP(s) do { if (victim) sh->step[slot] = (s); } while (0)
 	for (;;) {
-		if (token && xorshift(&seed) % 2) {
+		if (token && rng_below(&rng, 2)) {
 			CK_STEP(CK_SRV_REPLY_RECV);
 			memset(&rr, 0, sizeof(rr));
-			rr.reply.token = token;
-			rr.reply.buf = (uintptr_t)&held;
-			rr.reply.len = sizeof(held);
+			memset(&info, 0, sizeof(info));
+			rr.token = token;
+			rr.reply_buf = (uintptr_t)&held;
+			rr.reply_len = sizeof(held);
+			rr.buf = (uintptr_t)&q;
+			rr.size = sizeof(q);
+			rr.timeout_ns = victim ? 50 * NSEC_PER_MSEC : -1;
+			/* with the info, or the next request ends in EPROTO */
+			rr.info = (uintptr_t)&info;
+			rr.info_size = sizeof(info);
 			sh->reply_tried[held.origin][held.counter] = 1;
-			recv_args(&rr.recv, &q, sizeof(q), 0,
-				  victim ? 50 * NSEC_PER_MSEC : -1);
 			n = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &rr);
-			ck_replied(sh, &held, rr.reply_error);
-			info = rr.recv.info;
+			/* the kernel clears the token once it made the reply */
+			if (!rr.token) {
+				ck_replied(sh, &held, rr.reply_error);
+			} else {
+				/* no reply made: only a refused call does that */
+				bump(&sh->srv_bad_errno);
+				sh->srv_last_bad_errno = n < 0 ? -n : 0;
+			}
 		} else {
 			if (token) {
 				sh->reply_tried[held.origin][held.counter] = 1;
@@ -595,7 +574,7 @@ static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
 				ck_replied(sh, &held, ret);
 				CK_STEP(CK_SRV_REPLIED);
 				if (victim)
-					usleep(200 + xorshift(&seed) % 800);
+					usleep(200 + rng_below(&rng, 800));
 			}
 			CK_STEP(CK_SRV_RECV);
 			n = mb_recv_full(fd, &q, sizeof(q), 0,
@@ -608,14 +587,14 @@ static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
 		if (n == -ETIMEDOUT || n == -EINTR)
 			continue;
 		if (n < 0) {
-			ck_bump(&sh->srv_bad_errno);
+			bump(&sh->srv_bad_errno);
 			sh->srv_last_bad_errno = -n;
 			break;
 		}
 		if (n != sizeof(q) || !info.token || q.origin >= CK_ORIGINS ||
 		    q.counter >= CK_PER ||
 		    q.check != ck_check(q.origin, q.counter)) {
-			ck_bump(&sh->corrupt);
+			bump(&sh->corrupt);
 			continue;
 		}
 		__atomic_fetch_add(&sh->received[q.origin][q.counter], 1,
@@ -624,8 +603,8 @@ static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
 		token = info.token;
 		CK_STEP(CK_SRV_HOLDING);
 		/* the survivor dawdles too, so that its callers die held */
-		if (victim || xorshift(&seed) % 4 == 0)
-			usleep(200 + xorshift(&seed) % 1500);
+		if (victim || rng_below(&rng, 4) == 0)
+			usleep(200 + rng_below(&rng, 1500));
 	}
 #undef CK_STEP
 	close(fd);
@@ -633,16 +612,13 @@ static int ck_server(struct ck_call_shared *sh, int slot, uint32_t seed)
 }
 
 /* A caller on its own open: CALLs until told to stop (or killed). */
-static int ck_caller(struct ck_call_shared *sh, int slot, uint32_t origin,
-		     uint32_t seed)
+static int ck_caller(struct ck_call_shared *sh, int slot, uint32_t origin)
 {
 	struct ck_req q, rep;
-	char path[128];
 	uint32_t k;
 	int fd, ret;
 
-	dev_path(path, sizeof(path), sh->name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = mb_open(sh->name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
 	for (k = 0; !sh->stop; k++) {
@@ -667,22 +643,22 @@ static int ck_caller(struct ck_call_shared *sh, int slot, uint32_t origin,
 			      NSEC_PER_SEC, 0, &rep, sizeof(rep), NULL);
 		if (ret >= 0) {
 			sh->result[origin][k] = 1;
-			ck_bump(&sh->ok);
+			bump(&sh->ok);
 			if (ret != sizeof(rep) || memcmp(&rep, &q, sizeof(q)))
-				ck_bump(&sh->wrong_reply);
+				bump(&sh->wrong_reply);
 			continue;
 		}
 		sh->result[origin][k] = 2;
-		ck_bump(&sh->errors);
+		bump(&sh->errors);
 		if (ret == -ECONNRESET)
-			ck_bump(&sh->econnreset);
+			bump(&sh->econnreset);
 		else if (ret == -ETIMEDOUT)
-			ck_bump(&sh->etimedout);
+			bump(&sh->etimedout);
 		if (ret == -EPIPE && sh->shutdown_started)
 			break;
 		if (ret != -ECONNRESET && ret != -ETIMEDOUT && ret != -EINTR &&
 		    ret != -EPROTO && ret != -ENOBUFS) {
-			ck_bump(&sh->bad_errno);
+			bump(&sh->bad_errno);
 			sh->last_bad_errno = -ret;
 		}
 	}
@@ -716,15 +692,17 @@ TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
 	unsigned long secs = env_ul("IPCBOX_SIGKILL_SECS", DEFAULT_SECS);
 	uint64_t dup = 0, twice = 0, unconfirmed = 0, dropped = 0, undecided = 0;
 	int kills[CK_NR_STEPS] = { 0 }, missed = 0, victims = 0, status, i;
-	uint32_t rnd = 777, origin = CK_SURV, o, k, surv = 0;
+	uint32_t origin = CK_SURV, o, k, surv = 0;
 	struct ck_call_shared *sh;
 	pid_t srv, caller, v;
 	struct ipcbox_stat st;
 	int64_t end, until;
 	char line[512];
 	size_t used;
+	struct test_rng rng;
 	int step, slot;
 
+	rng_seed(&rng, 777);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -740,7 +718,7 @@ TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
 	caller = fork();
 	ASSERT_GE(caller, 0);
 	if (caller == 0)
-		_exit(ck_caller(sh, -1, 0, 98));
+		_exit(ck_caller(sh, -1, 0));
 
 	end = now_ns() + (int64_t)secs * NSEC_PER_SEC;
 	for (slot = 0; now_ns() < end && origin < CK_ORIGINS; slot++) {
@@ -751,8 +729,8 @@ TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
 		ASSERT_GE(v, 0);
 		if (v == 0) {
 			if (step < CK_CALLER_QUEUED)
-				_exit(ck_server(sh, slot, rnd));
-			_exit(ck_caller(sh, slot, origin, rnd));
+				_exit(ck_server(sh, slot, rng_next(&rng)));
+			_exit(ck_caller(sh, slot, origin));
 		}
 		if (step >= CK_CALLER_QUEUED)
 			origin++;
@@ -761,7 +739,7 @@ TEST_F_TIMEOUT(sigkill, killed_call_servers_and_callers_at_every_step, 180)
 		while (!ck_at(sh, slot, step) && now_ns() < until)
 			usleep(50);
 		if (ck_at(sh, slot, step)) {
-			usleep(xorshift(&rnd) % 300);
+			usleep(rng_below(&rng, 300));
 			kills[step]++;
 		} else {
 			missed++;
@@ -952,9 +930,7 @@ FIXTURE_VARIANT_ADD(chaos, bounded) {
 FIXTURE_SETUP(chaos)
 {
 	self->fd = -1;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->base_mailboxes = nr_mailboxes(self->ctl);
 	self->base_refcnt = module_refcnt();
 }
@@ -970,8 +946,10 @@ TEST_F_TIMEOUT(chaos, survivors_keep_going_while_victims_die, 180)
 	unsigned long secs = env_ul("IPCBOX_SIGKILL_SECS", DEFAULT_SECS);
 	uint64_t lost_surv = 0, lost_victim = 0, dup = 0, ambiguous = 0;
 	uint64_t done = 0, intent = 0;
-	uint32_t vsenders = 0, rnd = 12345, i, k;
+	uint32_t vsenders = 0, i, k;
 	int recv_kills = 0, send_kills = 0, status;
+	struct test_rng rng;
+	bool receiver;
 	struct ck_shared *sh;
 	struct ipcbox_stat st;
 	pid_t prod, cons, v;
@@ -1003,10 +981,11 @@ TEST_F_TIMEOUT(chaos, survivors_keep_going_while_victims_die, 180)
 		_exit(0);
 	}
 
+	rng_seed(&rng, 12345);
 	end = now_ns() + (int64_t)secs * NSEC_PER_SEC;
 	while (now_ns() < end && vsenders < MAX_VSEND) {
-		rnd = rnd * 1103515245 + 12345;
-		if ((rnd >> 16) % 2) {
+		receiver = rng_below(&rng, 2);
+		if (receiver) {
 			v = fork();
 			ASSERT_GE(v, 0);
 			if (v == 0) {
@@ -1018,21 +997,21 @@ TEST_F_TIMEOUT(chaos, survivors_keep_going_while_victims_die, 180)
 			ASSERT_GE(v, 0);
 			if (v == 0)
 				ck_victim_sender(self->fd, sh, vsenders,
-						 (rnd >> 20) % 2);
+						 rng_below(&rng, 2));
 			vsenders++;
 		}
-		sleep_ms(1 + (rnd >> 8) % 20);
+		sleep_ms(1 + rng_below(&rng, 20));
 		kill(v, SIGKILL);
 		ASSERT_EQ(v, waitpid(v, &status, 0));
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-			if ((rnd >> 16) % 2)
+			if (receiver)
 				recv_kills++;
 			else
 				send_kills++;
 		} else {
 			/* a victim sender that finished is fine */
 			EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-				    !((rnd >> 16) % 2));
+				    !receiver);
 		}
 	}
 	sh->stop = 1;

@@ -6,9 +6,6 @@
  * returns EINTR, as epoll_wait does.
  */
 #include "ipcbox_test.h"
-
-#include <poll.h>
-
 #include "kselftest_harness.h"
 
 FIXTURE(signals) {
@@ -25,9 +22,7 @@ FIXTURE_SETUP(signals)
 	self->fd = -1;
 	self->kick_started = false;
 	self->peer_started = false;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->fd = mb_anon(self->ctl, 2, 64);
 	ASSERT_GE(self->fd, 0) TH_LOG("create: %s", strerror(-self->fd));
 }
@@ -53,6 +48,20 @@ static int kick_me(FIXTURE_DATA(signals) *self, long delay_ms)
 	self->kick.sig = SIGUSR1;
 	self->kick_started = !bg_start(&self->kick);
 	return self->kick_started ? 0 : -1;
+}
+
+/* Start the peer operation set up in self->peer; the teardown ends it. */
+static int peer_start(FIXTURE_DATA(signals) *self)
+{
+	self->peer_started = !bg_start(&self->peer);
+	return self->peer_started ? 0 : -1;
+}
+
+/* The peer sends "late" 200 ms from now. */
+static int peer_sends_late(FIXTURE_DATA(signals) *self)
+{
+	bg_send_str(&self->peer, self->fd, 200, "late");
+	return peer_start(self);
 }
 
 TEST_F(signals, recv_interrupted_without_restart_is_eintr_and_consumes_nothing)
@@ -90,9 +99,7 @@ TEST_F(signals, recv_with_sa_restart_and_no_timeout_restarts_and_completes)
 
 	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
-	bg_send_str(&self->peer, self->fd, 200, "late");
-	self->peer_started = !bg_start(&self->peer);
-	ASSERT_TRUE(self->peer_started);
+	ASSERT_EQ(0, peer_sends_late(self));
 	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), 0, -1));
 	EXPECT_EQ(1, usr1_handled);
 	EXPECT_EQ(0, memcmp(buf, "late", 4));
@@ -104,9 +111,7 @@ TEST_F(signals, read_with_sa_restart_restarts_and_completes)
 
 	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
-	bg_send_str(&self->peer, self->fd, 200, "late");
-	self->peer_started = !bg_start(&self->peer);
-	ASSERT_TRUE(self->peer_started);
+	ASSERT_EQ(0, peer_sends_late(self));
 	EXPECT_EQ(4, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(1, usr1_handled);
 }
@@ -117,10 +122,8 @@ TEST_F(signals, recv_with_sa_restart_and_abstime_restarts_and_completes)
 
 	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 80));
-	bg_send_str(&self->peer, self->fd, 200, "late");
-	self->peer_started = !bg_start(&self->peer);
-	ASSERT_TRUE(self->peer_started);
-	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME,
+	ASSERT_EQ(0, peer_sends_late(self));
+	EXPECT_EQ(4, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_ABSTIME,
 			     now_ns() + 5 * NSEC_PER_SEC));
 	EXPECT_EQ(1, usr1_handled);
 }
@@ -132,7 +135,7 @@ TEST_F(signals, restarted_abstime_recv_keeps_its_deadline)
 
 	ASSERT_EQ(0, catch_usr1(SA_RESTART));
 	ASSERT_EQ(0, kick_me(self, 100));
-	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME, deadline));
+	EXPECT_EQ(-ETIMEDOUT, mb_recv(self->fd, buf, sizeof(buf), IPCBOX_ABSTIME, deadline));
 	EXPECT_GE(now_ns(), deadline);
 	/* a restart that started afresh would have run ~100 ms longer */
 	EXPECT_LT(now_ns() - deadline, 2 * NSEC_PER_SEC);
@@ -173,8 +176,7 @@ TEST_F(signals, send_on_full_with_sa_restart_restarts_and_completes)
 	ASSERT_EQ(0, mb_send_str(self->fd, "2"));
 	ASSERT_EQ(0, kick_me(self, 80));
 	bg_init(&self->peer, BG_RECV, self->fd, 200);
-	self->peer_started = !bg_start(&self->peer);
-	ASSERT_TRUE(self->peer_started);
+	ASSERT_EQ(0, peer_start(self));
 	EXPECT_EQ(0, mb_send(self->fd, "3", 1, 0, -1));
 	EXPECT_EQ(1, usr1_handled);
 	EXPECT_EQ(2, mb_depth(self->fd));
@@ -248,18 +250,10 @@ static int timens_child(int fd, int out)
 	if (write(out, &st, sizeof(st)) != sizeof(st))
 		return 1;
 	t0 = now_ns();
-	w.ret = mb_recv(fd, buf, sizeof(buf), IPCBOX_RECV_ABSTIME,
+	w.ret = mb_recv(fd, buf, sizeof(buf), IPCBOX_ABSTIME,
 			t0 + 200 * NSEC_PER_MSEC);
 	w.waited = now_ns() - t0;
 	return write(out, &w, sizeof(w)) == sizeof(w) ? 0 : 2;
-}
-
-/* Read a whole struct from a pipe within max_ms. */
-static bool read_within(int fd, void *buf, size_t len, int max_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, max_ms) == 1 && read(fd, buf, len) == (ssize_t)len;
 }
 
 /*
@@ -290,7 +284,7 @@ TEST_F_TIMEOUT(signals, abstime_and_timestamps_follow_the_time_namespace, 60)
 		_exit(timens_child(self->fd, p[1]));
 	}
 	close(p[1]);
-	if (!read_within(p[0], &st, sizeof(st), 10000)) {
+	if (read_full(p[0], &st, sizeof(st), 10000) != sizeof(st)) {
 		kill(pid, SIGKILL);
 		ASSERT_TRUE(false) TH_LOG("no report from the child (%d)", wait_child(pid));
 	}
@@ -304,7 +298,7 @@ TEST_F_TIMEOUT(signals, abstime_and_timestamps_follow_the_time_namespace, 60)
 	EXPECT_LE(st.stamp, st.t_after);
 
 	/* a deadline read in the wrong clock would be 1000 s away */
-	waited = read_within(p[0], &w, sizeof(w), 10000);
+	waited = read_full(p[0], &w, sizeof(w), 10000) == sizeof(w);
 	if (!waited)
 		kill(pid, SIGKILL);
 	status = wait_child(pid);

@@ -66,21 +66,6 @@ static void on_signal(int sig)
 	__atomic_fetch_add(&signals, 1, __ATOMIC_RELAXED);
 }
 
-static uint32_t xorshift(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
-
-static void bump(uint64_t *c)
-{
-	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-}
-
 static void fail(struct ss_state *st, int err)
 {
 	bump(&st->errors);
@@ -136,21 +121,27 @@ static int thread_timer(struct ss_state *st, timer_t *t, long phase_us)
 	return storm_timer(st->sig, st->us, t, phase_us);
 }
 
-/* How long a call may wait, and whether a signal may restart it. */
-static int64_t pick_timeout(uint32_t *rnd, uint32_t *flags, bool *restartable,
-			    uint32_t abstime_flag)
+/*
+ * How long a call may wait: for ever, or 2 ms and less than @spread_ms
+ * more, relative or as an ABSTIME deadline (@abstime_flag added to
+ * @flags); and whether SA_RESTART restarts it after a signal (all but
+ * the relative timeout).
+ */
+static int64_t pick_timeout(struct test_rng *rng, uint32_t *flags,
+			    bool *restartable, uint32_t abstime_flag,
+			    uint32_t spread_ms)
 {
-	switch (xorshift(rnd) % 3) {
+	switch (rng_below(rng, 3)) {
 	case 0:
 		*restartable = true;
 		return IPCBOX_TIMEOUT_INFINITE;
 	case 1:
 		*restartable = false;
-		return (2 + xorshift(rnd) % 20) * NSEC_PER_MSEC;
+		return (2 + rng_below(rng, spread_ms)) * NSEC_PER_MSEC;
 	default:
 		*restartable = true;
 		*flags |= abstime_flag;
-		return now_ns() + (2 + xorshift(rnd) % 20) * NSEC_PER_MSEC;
+		return now_ns() + (2 + rng_below(rng, spread_ms)) * NSEC_PER_MSEC;
 	}
 }
 
@@ -164,27 +155,29 @@ static void *sender(void *arg)
 {
 	struct ss_worker *wk = arg;
 	struct ss_state *st = wk->st;
-	uint32_t rnd = 0x12345 + wk->id * 7777, seq = 0, att = 0, flags;
+	uint32_t seq = 0, att = 0, flags;
+	struct test_rng rng;
 	struct ss_msg m;
 	bool restartable;
 	timer_t t;
 	int64_t to;
 	int ret;
 
+	rng_seed(&rng, 0x12345 + wk->id * 7777);
 	if (st->thread_timers && thread_timer(st, &t, wk->id * 300)) {
 		fail(st, -errno);
 		return NULL;
 	}
 	while (!st->stop && seq < MAX_SEQ) {
 		fill_msg(&m, wk->id, seq, att);
-		flags = st->sync && xorshift(&rnd) % 2 ? IPCBOX_SEND_SYNC : 0;
-		if (xorshift(&rnd) % 4 == 0) {
+		flags = st->sync && rng_below(&rng, 2) ? IPCBOX_SEND_SYNC : 0;
+		if (rng_below(&rng, 4) == 0) {
 			restartable = true;
 			ret = write(st->fd, &m, sizeof(m));
 			ret = ret < 0 ? -errno : 0;
 		} else {
-			to = pick_timeout(&rnd, &flags, &restartable,
-					  IPCBOX_SEND_ABSTIME);
+			to = pick_timeout(&rng, &flags, &restartable,
+					  IPCBOX_ABSTIME, 20);
 			ret = mb_send_full(st->fd, &m, sizeof(m), flags, to, 0,
 					   0, NULL);
 		}
@@ -194,7 +187,7 @@ static void *sender(void *arg)
 			__atomic_store_n(&st->nsent[wk->id], seq, __ATOMIC_RELEASE);
 			att = 0;
 			/* now and then let the queue fill up */
-			if (xorshift(&rnd) % 64 == 0)
+			if (rng_below(&rng, 64) == 0)
 				sleep_ms(2);
 			continue;
 		}
@@ -219,13 +212,15 @@ static void *receiver(void *arg)
 {
 	struct ss_worker *wk = arg;
 	struct ss_state *st = wk->st;
-	uint32_t rnd = 0xabcdef + wk->id * 31337, flags;
+	struct test_rng rng;
+	uint32_t flags;
 	struct ss_msg m;
 	bool restartable;
 	timer_t t;
 	int64_t to;
 	int n;
 
+	rng_seed(&rng, 0xabcdef + wk->id * 31337);
 	if (st->thread_timers && thread_timer(st, &t, 150 + wk->id * 300)) {
 		fail(st, -errno);
 		return NULL;
@@ -233,15 +228,15 @@ static void *receiver(void *arg)
 	for (;;) {
 		flags = 0;
 		memset(&m, 0, sizeof(m));
-		if (xorshift(&rnd) % 4 == 0) {
+		if (rng_below(&rng, 4) == 0) {
 			restartable = true;
 			n = read(st->fd, &m, sizeof(m));
 			if (n == 0)
 				break;	/* shut down and drained */
 			n = n < 0 ? -errno : n;
 		} else {
-			to = pick_timeout(&rnd, &flags, &restartable,
-					  IPCBOX_RECV_ABSTIME);
+			to = pick_timeout(&rng, &flags, &restartable,
+					  IPCBOX_ABSTIME, 20);
 			n = mb_recv(st->fd, &m, sizeof(m), flags, to);
 		}
 		if (n == -EPIPE)
@@ -267,7 +262,7 @@ static void *receiver(void *arg)
 		}
 		__atomic_fetch_add(&st->got[m.sender][m.seq], 1, __ATOMIC_RELAXED);
 		st->got_attempt[m.sender][m.seq] = m.attempt;
-		if (xorshift(&rnd) % 64 == 0)
+		if (rng_below(&rng, 64) == 0)
 			sleep_ms(2);	/* let senders block on a full queue */
 	}
 	if (st->thread_timers)
@@ -314,9 +309,7 @@ FIXTURE_VARIANT_ADD(sigstorm, rendezvous_setitimer_sa_restart) {
 FIXTURE_SETUP(sigstorm)
 {
 	self->st = MAP_FAILED;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->st = mmap(NULL, sizeof(*self->st), PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->st);
@@ -528,24 +521,6 @@ static bool cs_call_errno_documented(int e)
 	return false;
 }
 
-/* How long a CALL or receive may wait, and whether SA_RESTART restarts it. */
-static int64_t cs_timeout(uint32_t *rnd, uint32_t *flags, bool *restartable,
-			  uint32_t abstime_flag)
-{
-	switch (xorshift(rnd) % 3) {
-	case 0:
-		*restartable = true;
-		return IPCBOX_TIMEOUT_INFINITE;
-	case 1:
-		*restartable = false;
-		return (2 + xorshift(rnd) % 30) * NSEC_PER_MSEC;
-	default:
-		*restartable = true;
-		*flags |= abstime_flag;
-		return now_ns() + (2 + xorshift(rnd) % 30) * NSEC_PER_MSEC;
-	}
-}
-
 struct cs_thread {
 	pthread_t thread;
 	int fd;
@@ -556,7 +531,8 @@ static void *cs_caller(void *arg)
 {
 	struct cs_thread *ct = arg;
 	struct cs_shared *sh = cs_sh;
-	uint32_t rnd = 0x5eed + ct->id * 7919, k, flags, i;
+	uint32_t k, flags, i;
+	struct test_rng rng;
 	struct ipcbox_call c;
 	struct cs_reply rep;
 	struct cs_req req;
@@ -564,6 +540,7 @@ static void *cs_caller(void *arg)
 	timer_t t;
 	int ret, e;
 
+	rng_seed(&rng, 0x5eed + ct->id * 7919);
 	if (sh->timers && storm_timer(SIGUSR1, sh->us, &t, ct->id * 250))
 		return NULL;
 	for (k = 0; k < CS_MAX && !sh->stop; k++) {
@@ -575,13 +552,13 @@ static void *cs_caller(void *arg)
 		memset(&rep, 0, sizeof(rep));
 		memset(&c, 0, sizeof(c));
 		flags = 0;
-		c.timeout_ns = cs_timeout(&rnd, &flags, &restartable,
-					  IPCBOX_CALL_ABSTIME);
+		c.timeout_ns = pick_timeout(&rng, &flags, &restartable,
+					    IPCBOX_ABSTIME, 30);
 		c.flags = flags;
 		c.buf = (uintptr_t)&req;
 		c.len = sizeof(req);
 		c.tag = ct->id;
-		c.priority = xorshift(&rnd) % 2;
+		c.priority = rng_below(&rng, 2);
 		c.reply_buf = (uintptr_t)&rep;
 		c.reply_size = sizeof(rep);
 		sh->restartable[ct->id][k] = restartable;
@@ -664,7 +641,8 @@ static void *cs_server(void *arg)
 {
 	struct cs_thread *ct = arg;
 	struct cs_shared *sh = cs_sh;
-	uint32_t rnd = 0xbeef + ct->id * 104729, flags;
+	struct test_rng rng;
+	uint32_t flags;
 	struct ipcbox_reply_recv rr;
 	struct ipcbox_msg_info info;
 	struct cs_req req, held;
@@ -676,6 +654,7 @@ static void *cs_server(void *arg)
 	timer_t t;
 	int n, ret;
 
+	rng_seed(&rng, 0xbeef + ct->id * 104729);
 	memset(big, 0, sizeof(big));
 	memset(&held, 0, sizeof(held));
 	if (sh->timers &&
@@ -683,7 +662,7 @@ static void *cs_server(void *arg)
 		return NULL;
 	for (;;) {
 		/* Now and then a reply too long for the caller first. */
-		if (token && xorshift(&rnd) % 32 == 0) {
+		if (token && rng_below(&rng, 32) == 0) {
 			ret = mb_reply(ct->fd, token, big, sizeof(big));
 			if (ret != -EMSGSIZE) {
 				cs_replied(sh, &held, ret);
@@ -694,9 +673,9 @@ static void *cs_server(void *arg)
 			}
 		}
 		/* Now and then answer late, so callers give up meanwhile. */
-		if (token && xorshift(&rnd) % 8 == 0)
-			sleep_ms(xorshift(&rnd) % 4);
-		use_rr = token && xorshift(&rnd) % 2;
+		if (token && rng_below(&rng, 8) == 0)
+			sleep_ms(rng_below(&rng, 4));
+		use_rr = token && rng_below(&rng, 2);
 		if (token && !use_rr) {
 			cs_make_reply(&rep, &held);
 			cs_replied(sh, &held,
@@ -704,19 +683,37 @@ static void *cs_server(void *arg)
 			token = 0;
 		}
 		flags = 0;
-		to = cs_timeout(&rnd, &flags, &restartable,
-				IPCBOX_RECV_ABSTIME);
+		to = pick_timeout(&rng, &flags, &restartable,
+				  IPCBOX_ABSTIME, 30);
 		memset(&req, 0, sizeof(req));
 		if (use_rr) {
 			cs_make_reply(&rep, &held);
 			memset(&rr, 0, sizeof(rr));
-			rr.reply.token = token;
-			rr.reply.buf = (uintptr_t)&rep;
-			rr.reply.len = sizeof(rep);
-			recv_args(&rr.recv, &req, sizeof(req), flags, to);
+			memset(&info, 0, sizeof(info));
+			rr.token = token;
+			rr.reply_buf = (uintptr_t)&rep;
+			rr.reply_len = sizeof(rep);
+			rr.buf = (uintptr_t)&req;
+			rr.size = sizeof(req);
+			rr.flags = flags;
+			rr.timeout_ns = to;
+			/* with the info, or the next request ends in EPROTO */
+			rr.info = (uintptr_t)&info;
+			rr.info_size = sizeof(info);
 			n = sys_ioctl(ct->fd, IPCBOX_IOC_REPLY_RECV, &rr);
-			cs_replied(sh, &held, rr.reply_error);
-			info = rr.recv.info;
+			/*
+			 * The kernel clears the token once it made the reply,
+			 * so that a restart after a signal only receives: the
+			 * reply was made once, and reply_error is its outcome.
+			 */
+			if (!rr.token) {
+				cs_replied(sh, &held, rr.reply_error);
+			} else {
+				/* no reply made: only a refused call does that */
+				__atomic_fetch_add(&sh->srv_bad_errno, 1,
+						   __ATOMIC_RELAXED);
+				sh->srv_last_bad_errno = n < 0 ? -n : 0;
+			}
 			token = 0;
 		} else {
 			n = mb_recv_full(ct->fd, &req, sizeof(req), flags, to,
@@ -772,14 +769,12 @@ static void *cs_server(void *arg)
 static int cs_process(bool server, int idx)
 {
 	struct cs_thread ts[CS_THREADS];
-	char path[128];
 	sigset_t set;
 	int i;
 
-	dev_path(path, sizeof(path), cs_sh->name);
 	for (i = 0; i < CS_THREADS; i++) {
 		ts[i].id = idx * CS_THREADS + i;
-		ts[i].fd = open(path, O_RDWR | O_CLOEXEC);
+		ts[i].fd = mb_open(cs_sh->name, O_RDWR | O_CLOEXEC);
 		if (ts[i].fd < 0)
 			return 1;
 		if (pthread_create(&ts[i].thread, NULL,
@@ -852,9 +847,7 @@ FIXTURE_SETUP(callstorm)
 {
 	self->fd = -1;
 	self->sh = MAP_FAILED;
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->sh);
@@ -886,9 +879,11 @@ TEST_F_TIMEOUT(callstorm, calls_are_delivered_once_and_answered_right, 240)
 	int64_t t0 = now_ns(), end, shut_at, deadline;
 	bool hung = false, stopped = false;
 	struct ipcbox_stat st;
-	uint32_t rnd = 4242, c, k;
+	struct test_rng rng;
+	uint32_t c, k;
 	int i, status, bad_exit = 0;
 
+	rng_seed(&rng, 4242);
 	cs_sh = sh;
 	copy_name(sh->name, self->name);
 	sh->restart = variant->restart;
@@ -913,23 +908,23 @@ TEST_F_TIMEOUT(callstorm, calls_are_delivered_once_and_answered_right, 240)
 
 	/* SIGSTOP and SIGCONT storms; the shutdown near the end. */
 	end = t0 + (int64_t)secs * NSEC_PER_SEC;
-	shut_at = end - (int64_t)(xorshift(&rnd) % 800) * NSEC_PER_MSEC;
+	shut_at = end - (int64_t)rng_below(&rng, 800) * NSEC_PER_MSEC;
 	while (now_ns() < shut_at) {
 		if (!variant->stop_callers && !variant->stop_servers) {
 			sleep_ms(10);
 			continue;
 		}
 		if (variant->stop_callers && variant->stop_servers)
-			victim = xorshift(&rnd) % 2 ? callers : servers;
+			victim = rng_below(&rng, 2) ? callers : servers;
 		else
 			victim = variant->stop_callers ? callers : servers;
-		victim += xorshift(&rnd) % CS_PROCS;
+		victim += rng_below(&rng, CS_PROCS);
 		kill(*victim, SIGSTOP);
 		sh->stops++;
 		stopped = true;
-		sleep_ms(xorshift(&rnd) % 4);
+		sleep_ms(rng_below(&rng, 4));
 		kill(*victim, SIGCONT);
-		sleep_ms(1 + xorshift(&rnd) % 8);
+		sleep_ms(1 + rng_below(&rng, 8));
 	}
 	__atomic_store_n(&sh->shutdown_started, 1, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(0, mb_shutdown(self->fd));

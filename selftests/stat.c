@@ -18,9 +18,7 @@ FIXTURE_SETUP(stat)
 
 	self->fd = -1;
 	self->name[0] = '\0';
-	self->ctl = ctl_open();
-	if (self->ctl < 0)
-		SKIP(return, "%s: %m (ipcbox.ko not loaded?)", IPCBOX_CONTROL_PATH);
+	CTL_OPEN_OR_SKIP(self->ctl);
 	test_name(self->name, sizeof(self->name), "stat");
 	old = umask(0);
 	self->fd = mb_create(self->ctl, self->name, 2, 64, 0640, 0);
@@ -39,6 +37,7 @@ FIXTURE_TEARDOWN(stat)
 TEST_F(stat, fresh_mailbox_reports_settings_and_zero_counters)
 {
 	struct ipcbox_stat st;
+	size_t i;
 
 	memset(&st, 0xa5, sizeof(st));
 	ASSERT_EQ(0, sys_ioctl(self->fd, IPCBOX_IOC_STAT, &st));
@@ -57,7 +56,16 @@ TEST_F(stat, fresh_mailbox_reports_settings_and_zero_counters)
 	EXPECT_EQ(getgid(), st.gid);
 	EXPECT_EQ(IPCBOX_STAT_NAMED, st.flags);
 	EXPECT_STREQ(self->name, st.name);
-	EXPECT_EQ(0, st.__reserved[0] | st.__reserved[1] | st.__reserved[2] | st.__reserved[3]);
+	EXPECT_EQ(0, st.pending);
+	EXPECT_EQ(0, st.calls);
+	EXPECT_EQ(0, st.abandoned);
+	EXPECT_EQ(0, st.charge);
+	EXPECT_EQ(0, st.__reserved0);
+	/* every byte is written: the name field is zero past the name too */
+	for (i = strlen(self->name); i < sizeof(st.name); i++)
+		if (st.name[i])
+			break;
+	EXPECT_EQ(sizeof(st.name), i) TH_LOG("name byte %zu not zeroed", i);
 }
 
 TEST_F(stat, counts_depth_bytes_sent_and_received)

@@ -25,7 +25,7 @@ static void client(int box, const char *who)
 
 static int serve(int box, pid_t from, pid_t expect_pid, const char *who)
 {
-	struct ipcbox_opts opts = IPCBOX_OPTS_INIT;
+	struct ipcbox_recv_options opts = IPCBOX_RECV_OPTIONS_INIT;
 	struct ipcbox_msg_info info;
 	char buf[64];
 	int n, got = 0;

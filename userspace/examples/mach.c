@@ -34,7 +34,7 @@ static void drainer(int box)
 
 int main(void)
 {
-	struct ipcbox_opts opts = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options opts = IPCBOX_SEND_OPTIONS_INIT;
 	struct ipcbox_stat st;
 	double t0, took;
 	pid_t pid;

@@ -27,7 +27,7 @@ static void late_receiver(int box, const char *who)
 
 int main(void)
 {
-	struct ipcbox_opts opts = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options opts = IPCBOX_SEND_OPTIONS_INIT;
 	double t0, took;
 	pid_t pid;
 	int box, ret;

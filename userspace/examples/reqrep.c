@@ -17,7 +17,7 @@ static int failed;
 
 static void server(int requests, int replies)
 {
-	struct ipcbox_opts ropts = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options sopts = IPCBOX_SEND_OPTIONS_INIT;
 	struct ipcbox_msg_info info;
 	char buf[64];
 	int n, served = 0;
@@ -26,8 +26,8 @@ static void server(int requests, int replies)
 				     &info)) >= 0) {
 		for (int i = 0; i < n; i++)
 			buf[i] = toupper((unsigned char)buf[i]);
-		ropts.tag = info.tag;	/* reply to whoever asked */
-		CHECK(ipcbox_send_opts(replies, buf, n, &ropts, NULL));
+		sopts.tag = info.tag;	/* reply to whoever asked */
+		CHECK(ipcbox_send_opts(replies, buf, n, &sopts, NULL));
 		served++;
 	}
 	printf("server (pid %d): answered %d requests, then the request "
@@ -37,8 +37,8 @@ static void server(int requests, int replies)
 
 static void client(int requests, int replies, int id)
 {
-	struct ipcbox_opts sopts = IPCBOX_OPTS_INIT;
-	struct ipcbox_opts ropts = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options sopts = IPCBOX_SEND_OPTIONS_INIT;
+	struct ipcbox_recv_options ropts = IPCBOX_RECV_OPTIONS_INIT;
 	char req[64], rep[64], want[64];
 	double t0, worst = 0;
 

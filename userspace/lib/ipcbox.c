@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,10 +26,25 @@
  */
 static int abi_state;
 
-IPCBOX_EXPORT void ipcbox_opts_init(struct ipcbox_opts *opts)
+IPCBOX_EXPORT void ipcbox_send_options_init(struct ipcbox_send_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+}
+
+IPCBOX_EXPORT void ipcbox_recv_options_init(struct ipcbox_recv_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+}
+
+/* Reserved option fields must be zero: they may mean something one day. */
+static bool reserved_set(const uint64_t *r, size_t n)
+{
+	while (n--)
+		if (*r++)
+			return true;
+	return false;
 }
 
 /* The -errno of a failed open of the control node, with ENOENT made ENODEV. */
@@ -247,27 +263,39 @@ IPCBOX_EXPORT int ipcbox_shutdown(int fd)
 	return 0;
 }
 
-IPCBOX_EXPORT int ipcbox_send_opts(int fd, const void *buf, size_t len,
-				   const struct ipcbox_opts *opts,
-				   uint64_t *seq)
+/* Fill a zeroed struct ipcbox_send from a buffer and options. */
+static int send_req(struct ipcbox_send *req, const void *buf, size_t len,
+		    const struct ipcbox_send_options *opts)
 {
-	struct ipcbox_send req;
-
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
 	if (len && !buf)
 		return -EFAULT;
+	req->buf = (uintptr_t)buf;
+	req->len = (uint32_t)len;
+	req->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	if (!opts)
+		return 0;
+	if (reserved_set(opts->__reserved, 2))
+		return -EINVAL;
+	req->flags = opts->flags;
+	req->timeout_ns = opts->timeout_ns;
+	req->priority = opts->priority;
+	req->tag = opts->tag;
+	return 0;
+}
+
+IPCBOX_EXPORT int ipcbox_send_opts(int fd, const void *buf, size_t len,
+				   const struct ipcbox_send_options *opts,
+				   uint64_t *seq)
+{
+	struct ipcbox_send req;
+	int ret;
+
 	memset(&req, 0, sizeof(req));
-	req.buf = (uintptr_t)buf;
-	req.len = (uint32_t)len;
-	if (opts) {
-		req.flags = opts->flags;
-		req.timeout_ns = opts->timeout_ns;
-		req.priority = opts->priority;
-		req.tag = opts->tag;
-	} else {
-		req.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
-	}
+	ret = send_req(&req, buf, len, opts);
+	if (ret)
+		return ret;
 	if (ioctl(fd, IPCBOX_IOC_SEND, &req) < 0)
 		return -errno;
 	if (seq)
@@ -283,7 +311,7 @@ IPCBOX_EXPORT int ipcbox_send(int fd, const void *buf, size_t len)
 IPCBOX_EXPORT int ipcbox_send_timeout_ns(int fd, const void *buf, size_t len,
 					 int64_t timeout_ns)
 {
-	struct ipcbox_opts opts = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options opts = IPCBOX_SEND_OPTIONS_INIT;
 
 	if (timeout_ns < IPCBOX_TIMEOUT_INFINITE)
 		return -EINVAL;
@@ -305,40 +333,51 @@ IPCBOX_EXPORT int ipcbox_send_timeout_ms(int fd, const void *buf, size_t len,
 	return ipcbox_send_timeout_ns(fd, buf, len, ms_to_ns(timeout_ms));
 }
 
-/* Fill a zeroed struct ipcbox_recv from a buffer and options. */
-static void recv_req(struct ipcbox_recv *req, void *buf, size_t size,
-		     const struct ipcbox_opts *opts)
+/*
+ * Fill a zeroed struct ipcbox_recv from a buffer and options; the info
+ * goes straight to the caller's @info, in the library's size.
+ */
+static int recv_req(struct ipcbox_recv *req, void *buf, size_t size,
+		    const struct ipcbox_recv_options *opts,
+		    struct ipcbox_msg_info *info)
 {
+	if (size && !buf)
+		return -EFAULT;
 	req->buf = (uintptr_t)buf;
 	req->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-	if (opts) {
-		req->flags = opts->flags;
-		req->timeout_ns = opts->timeout_ns;
-		req->filter_pid = opts->filter_pid;
-		req->filter_tag = opts->filter_tag;
-	} else {
-		req->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	req->timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	if (info) {
+		req->info = (uintptr_t)info;
+		req->info_size = sizeof(*info);
 	}
+	if (!opts)
+		return 0;
+	if (reserved_set(opts->__reserved, 2))
+		return -EINVAL;
+	req->flags = opts->flags;
+	req->timeout_ns = opts->timeout_ns;
+	req->filter_pid = opts->filter_pid;
+	req->filter_tag = opts->filter_tag;
+	return 0;
 }
 
+/*
+ * The kernel writes @info: on success, and with only its len set on
+ * EMSGSIZE; after any other failure it holds nothing to rely on.
+ */
 IPCBOX_EXPORT int ipcbox_recv_opts(int fd, void *buf, size_t size,
-				   const struct ipcbox_opts *opts,
+				   const struct ipcbox_recv_options *opts,
 				   struct ipcbox_msg_info *info)
 {
 	struct ipcbox_recv req;
 	int ret;
 
-	if (size && !buf)
-		return -EFAULT;
 	memset(&req, 0, sizeof(req));
-	recv_req(&req, buf, size, opts);
+	ret = recv_req(&req, buf, size, opts, info);
+	if (ret)
+		return ret;
 	ret = ioctl(fd, IPCBOX_IOC_RECV, &req);
-	if (ret < 0)
-		ret = -errno;
-	/* The kernel fills in info->len on EMSGSIZE too: pass it on. */
-	if (info && (ret >= 0 || ret == -EMSGSIZE))
-		*info = req.info;
-	return ret;
+	return ret < 0 ? -errno : ret;
 }
 
 IPCBOX_EXPORT int ipcbox_recv(int fd, void *buf, size_t size)
@@ -349,7 +388,7 @@ IPCBOX_EXPORT int ipcbox_recv(int fd, void *buf, size_t size)
 IPCBOX_EXPORT int ipcbox_recv_timeout_ns(int fd, void *buf, size_t size,
 					 int64_t timeout_ns)
 {
-	struct ipcbox_opts opts = IPCBOX_OPTS_INIT;
+	struct ipcbox_recv_options opts = IPCBOX_RECV_OPTIONS_INIT;
 
 	if (timeout_ns < IPCBOX_TIMEOUT_INFINITE)
 		return -EINVAL;
@@ -365,35 +404,35 @@ IPCBOX_EXPORT int ipcbox_recv_timeout_ms(int fd, void *buf, size_t size,
 
 IPCBOX_EXPORT int ipcbox_call(int fd, const void *req, size_t req_len,
 			      void *reply, size_t reply_size,
-			      const struct ipcbox_opts *opts,
+			      const struct ipcbox_send_options *opts,
 			      struct ipcbox_msg_info *info)
 {
+	struct ipcbox_send s;
 	struct ipcbox_call c;
 	int ret;
 
-	if (req_len > UINT32_MAX)
-		return -EMSGSIZE;
-	if ((req_len && !req) || (reply_size && !reply))
+	/* A call's request takes the options of a send. */
+	memset(&s, 0, sizeof(s));
+	ret = send_req(&s, req, req_len, opts);
+	if (ret)
+		return ret;
+	if (reply_size && !reply)
 		return -EFAULT;
 	memset(&c, 0, sizeof(c));
-	c.buf = (uintptr_t)req;
-	c.len = (uint32_t)req_len;
+	c.buf = s.buf;
+	c.len = s.len;
+	c.flags = s.flags;
+	c.timeout_ns = s.timeout_ns;
+	c.priority = s.priority;
+	c.tag = s.tag;
 	c.reply_buf = (uintptr_t)reply;
 	c.reply_size = reply_size > UINT32_MAX ? UINT32_MAX : (uint32_t)reply_size;
-	if (opts) {
-		c.flags = opts->flags;
-		c.timeout_ns = opts->timeout_ns;
-		c.priority = opts->priority;
-		c.tag = opts->tag;
-	} else {
-		c.timeout_ns = IPCBOX_TIMEOUT_INFINITE;
+	if (info) {
+		c.reply_info = (uintptr_t)info;
+		c.reply_info_size = sizeof(*info);
 	}
 	ret = ioctl(fd, IPCBOX_IOC_CALL, &c);
-	if (ret < 0)
-		return -errno;
-	if (info)
-		*info = c.reply_info;
-	return ret;
+	return ret < 0 ? -errno : ret;
 }
 
 IPCBOX_EXPORT int ipcbox_reply(int fd, uint64_t token, const void *buf,
@@ -417,33 +456,44 @@ IPCBOX_EXPORT int ipcbox_reply(int fd, uint64_t token, const void *buf,
 IPCBOX_EXPORT int ipcbox_reply_recv(int fd, uint64_t token, const void *reply,
 				    size_t reply_len, int *reply_error,
 				    void *buf, size_t size,
-				    const struct ipcbox_opts *opts,
+				    const struct ipcbox_recv_options *opts,
 				    struct ipcbox_msg_info *info)
 {
 	struct ipcbox_reply_recv a;
+	struct ipcbox_recv r;
 	int ret;
 
 	if (reply_len > UINT32_MAX)
 		return -EMSGSIZE;
-	if ((token && reply_len && !reply) || (size && !buf))
+	if (token && reply_len && !reply)
 		return -EFAULT;
+	memset(&r, 0, sizeof(r));
+	ret = recv_req(&r, buf, size, opts, info);
+	if (ret)
+		return ret;
 	memset(&a, 0, sizeof(a));
-	a.reply.token = token;
-	a.reply.buf = (uintptr_t)reply;
-	a.reply.len = (uint32_t)reply_len;
-	recv_req(&a.recv, buf, size, opts);
+	a.token = token;
+	a.reply_buf = (uintptr_t)reply;
+	a.reply_len = (uint32_t)reply_len;
+	a.buf = r.buf;
+	a.size = r.size;
+	a.flags = r.flags;
+	a.timeout_ns = r.timeout_ns;
+	a.filter_tag = r.filter_tag;
+	a.filter_pid = r.filter_pid;
+	a.info_size = r.info_size;
+	a.info = r.info;
 	ret = ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
 	if (ret < 0)
 		ret = -errno;
 	if (reply_error)
 		*reply_error = a.reply_error;
-	/* As for ipcbox_recv_opts(): info->len is set on EMSGSIZE too. */
-	if (info && (ret >= 0 || ret == -EMSGSIZE))
-		*info = a.recv.info;
 	return ret;
 }
 
-static int batch(int fd, unsigned long cmd, void *msgs, unsigned int count)
+/* The entries are the kernel's own structs, in this header's size. */
+static int batch(int fd, unsigned long cmd, void *msgs, unsigned int count,
+		 size_t entry_size)
 {
 	struct ipcbox_batch b;
 	int ret;
@@ -455,6 +505,7 @@ static int batch(int fd, unsigned long cmd, void *msgs, unsigned int count)
 	memset(&b, 0, sizeof(b));
 	b.msgs = (uintptr_t)msgs;
 	b.count = count;
+	b.entry_size = entry_size;
 	ret = ioctl(fd, cmd, &b);
 	return ret < 0 ? -errno : ret;
 }
@@ -462,11 +513,11 @@ static int batch(int fd, unsigned long cmd, void *msgs, unsigned int count)
 IPCBOX_EXPORT int ipcbox_sendv(int fd, struct ipcbox_send *msgs,
 			       unsigned int count)
 {
-	return batch(fd, IPCBOX_IOC_SENDV, msgs, count);
+	return batch(fd, IPCBOX_IOC_SENDV, msgs, count, sizeof(*msgs));
 }
 
 IPCBOX_EXPORT int ipcbox_recvv(int fd, struct ipcbox_recv *msgs,
 			       unsigned int count)
 {
-	return batch(fd, IPCBOX_IOC_RECVV, msgs, count);
+	return batch(fd, IPCBOX_IOC_RECVV, msgs, count, sizeof(*msgs));
 }

@@ -11,8 +11,15 @@
  * The library is built from source into this binary with ioctl() wrapped
  * (-Wl,--wrap=ioctl): the wrapper counts INFO ioctls, to see the ABI
  * check done once per process, and can lower the ABI version INFO
- * reports. The library remembers its ABI check per process, so the tests
- * of discovery run without a fixture, each in a process of its own.
+ * reports; it also counts every ioctl, to see that options the library
+ * rejects never reach the kernel, and keeps the last batch's header, to
+ * see the entry size the library gives. The library remembers its ABI
+ * check per process, so the tests of discovery run without a fixture,
+ * each in a process of its own.
+ *
+ * The test lives with the library it tests; selftests/Makefile builds it
+ * with the kselftest harness and selftests/ipcbox_test.h, and it runs in
+ * the VM among the selftests.
  */
 #include "ipcbox_test.h"
 #include "kselftest_harness.h"
@@ -34,7 +41,9 @@
 int __real_ioctl(int fd, unsigned long req, ...);
 
 static int info_ioctls;		/* INFO ioctls made by this process */
+static int all_ioctls;		/* every ioctl made by this process */
 static int fake_abi = -1;	/* >= 0: INFO reports this ABI version */
+static struct ipcbox_batch last_batch;	/* of the last SENDV or RECVV */
 
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -45,6 +54,9 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	__atomic_add_fetch(&all_ioctls, 1, __ATOMIC_RELAXED);
+	if (req == IPCBOX_IOC_SENDV || req == IPCBOX_IOC_RECVV)
+		memcpy(&last_batch, arg, sizeof(last_batch));
 	ret = __real_ioctl(fd, req, arg);
 	if (req == IPCBOX_IOC_INFO) {
 		info_ioctls++;
@@ -61,13 +73,28 @@ static int64_t ms_since(int64_t t0)
 	return (now_ns() - t0) / NSEC_PER_MSEC;
 }
 
-static struct ipcbox_opts opts_timeout(int64_t timeout_ns)
+static struct ipcbox_send_options send_opts_timeout(int64_t timeout_ns)
 {
-	struct ipcbox_opts o;
+	struct ipcbox_send_options o;
 
-	ipcbox_opts_init(&o);
+	ipcbox_send_options_init(&o);
 	o.timeout_ns = timeout_ns;
 	return o;
+}
+
+static struct ipcbox_recv_options recv_opts_timeout(int64_t timeout_ns)
+{
+	struct ipcbox_recv_options o;
+
+	ipcbox_recv_options_init(&o);
+	o.timeout_ns = timeout_ns;
+	return o;
+}
+
+/* ioctls made so far: unchanged across a call the library rejected itself */
+static int ioctls(void)
+{
+	return __atomic_load_n(&all_ioctls, __ATOMIC_RELAXED);
 }
 
 /* A name of exactly len bytes (len >= 20), unique to this process. */
@@ -133,10 +160,13 @@ static void on_usr1(int sig)
 	handled++;
 }
 
-/* SIGUSR1 without SA_RESTART: a blocked call fails with EINTR. */
-static int set_usr1_handler(void)
+/*
+ * SIGUSR1 with sa_flags: without SA_RESTART a blocked call fails with
+ * EINTR, with it a call that may be restarted is.
+ */
+static int set_usr1_handler(int sa_flags)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = sa_flags };
 
 	handled = 0;
 	sigemptyset(&sa.sa_mask);
@@ -158,7 +188,7 @@ struct caller {
 static void *caller_thread(void *arg)
 {
 	struct caller *c = arg;
-	struct ipcbox_opts o = opts_timeout(c->timeout_ns);
+	struct ipcbox_send_options o = send_opts_timeout(c->timeout_ns);
 
 	o.tag = 42;
 	c->ret = ipcbox_call(c->fd, c->req, strlen(c->req), c->reply,
@@ -194,7 +224,7 @@ struct server {
 static void *server_thread(void *arg)
 {
 	struct server *s = arg;
-	struct ipcbox_opts o = opts_timeout(LONG_NS);
+	struct ipcbox_recv_options o = recv_opts_timeout(LONG_NS);
 	char reply[MSG_MAX + 8];
 	int n;
 
@@ -232,9 +262,12 @@ static int server_start(struct server *s, int fd, enum srv_action what)
 /*
  * A peer thread that acts once the test's thread is blocked on the
  * mailbox (STAT shows the waiting sender or receiver): it receives,
- * sends, shuts the mailbox down or signals the test's thread.
+ * sends, shuts the mailbox down or signals the test's thread; or it
+ * signals it with SA_RESTART and, once the handler ran and the call
+ * waits again (restarted), sends.
  */
-enum peer_act { PEER_RECV, PEER_SEND, PEER_SHUTDOWN, PEER_SIGNAL };
+enum peer_act { PEER_RECV, PEER_SEND, PEER_SHUTDOWN, PEER_SIGNAL,
+		PEER_RESTART_SEND };
 
 struct peer {
 	pthread_t thread;
@@ -247,6 +280,7 @@ struct peer {
 	char buf[MSG_MAX];
 	size_t len;
 	bool saw_waiter;
+	bool restarted;		/* PEER_RESTART_SEND: it waited again */
 	int ret;
 	int64_t t_act;
 };
@@ -271,6 +305,18 @@ static void *peer_thread(void *arg)
 	case PEER_SIGNAL:
 		p->ret = pthread_kill(p->target, SIGUSR1) ? -1 : 0;
 		break;
+	case PEER_RESTART_SEND:
+		p->ret = pthread_kill(p->target, SIGUSR1) ? -1 : 0;
+		if (p->ret)
+			break;
+		/* the handler runs only once the interrupted call returned */
+		while (!handled && now_ns() - p->t_act < LONG_NS)
+			sleep_ms(1);
+		p->restarted = handled &&
+			mb_wait_waiters(p->fd, p->senders, p->receivers,
+					LONG_NS / NSEC_PER_MSEC);
+		p->ret = mb_send(p->fd, p->buf, p->len, 0, LONG_NS);
+		break;
 	}
 	return NULL;
 }
@@ -290,7 +336,9 @@ static int peer_start(struct peer *p, int fd, enum peer_act act,
 		p->len = strlen(msg);
 		memcpy(p->buf, msg, p->len);
 	}
-	if (act == PEER_SIGNAL && set_usr1_handler())
+	if (act == PEER_SIGNAL && set_usr1_handler(0))
+		return -1;
+	if (act == PEER_RESTART_SEND && set_usr1_handler(SA_RESTART))
 		return -1;
 	p->started = !pthread_create(&p->thread, NULL, peer_thread, p);
 	return p->started ? 0 : -1;
@@ -315,21 +363,34 @@ static void peer_join(struct peer *p)
 
 /* --- discovery: no fixture, a fresh ABI check in every test ------------- */
 
-TEST(opts_init_matches_the_initialiser)
+TEST(send_options_init_matches_the_initialiser)
 {
-	struct ipcbox_opts a, b = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options a, b = IPCBOX_SEND_OPTIONS_INIT;
 	unsigned int i;
 
 	memset(&a, 0xa5, sizeof(a));
-	ipcbox_opts_init(&a);
+	ipcbox_send_options_init(&a);
 	EXPECT_EQ(IPCBOX_TIMEOUT_INFINITE, a.timeout_ns);
 	EXPECT_EQ(0, a.flags);
 	EXPECT_EQ(0, a.priority);
 	EXPECT_EQ(0, a.tag);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, a.__reserved[i]);
+	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
+}
+
+TEST(recv_options_init_matches_the_initialiser)
+{
+	struct ipcbox_recv_options a, b = IPCBOX_RECV_OPTIONS_INIT;
+	unsigned int i;
+
+	memset(&a, 0xa5, sizeof(a));
+	ipcbox_recv_options_init(&a);
+	EXPECT_EQ(IPCBOX_TIMEOUT_INFINITE, a.timeout_ns);
+	EXPECT_EQ(0, a.flags);
 	EXPECT_EQ(0, a.filter_pid);
-	EXPECT_EQ(0, a.__pad);
 	EXPECT_EQ(0, a.filter_tag);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, a.__reserved[i]);
 	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
 }
@@ -337,6 +398,7 @@ TEST(opts_init_matches_the_initialiser)
 TEST(info_matches_the_info_ioctl)
 {
 	struct ipcbox_info lib, raw;
+	unsigned long long val;
 	int ctl, fd;
 
 	ctl = ctl_open();
@@ -356,8 +418,18 @@ TEST(info_matches_the_info_ioctl)
 	EXPECT_NE(0, lib.features & IPCBOX_FEAT_CALL);
 	EXPECT_NE(0, lib.features & IPCBOX_FEAT_BATCH);
 	EXPECT_LE(lib.default_msg_size, lib.max_msg_size);
-	EXPECT_EQ(0, lib.__reserved0);
-	EXPECT_EQ(0, lib.__reserved1);
+	/*
+	 * ABI 2 INFO has no reserved fields left to be zero: every field is
+	 * the module's, the limits those of its parameters.
+	 */
+	ASSERT_EQ(0, param_get("max_mailboxes", &val));
+	EXPECT_EQ(val, lib.max_mailboxes);
+	ASSERT_EQ(0, param_get("max_per_user", &val));
+	EXPECT_EQ(val, lib.max_per_user);
+	ASSERT_EQ(0, param_get("max_capacity", &val));
+	EXPECT_EQ(val, lib.max_capacity);
+	ASSERT_EQ(0, param_get("max_unbounded_bytes", &val));
+	EXPECT_EQ(val, lib.max_unbounded_bytes);
 
 	/* live: a new mailbox is counted */
 	fd = ipcbox_create_anon(1, 0, IPCBOX_CREATE_CLOEXEC);
@@ -970,6 +1042,12 @@ TEST_F(lib, stat)
 	EXPECT_EQ(0, st.waiting_senders);
 	EXPECT_EQ(0, st.waiting_receivers);
 	EXPECT_EQ(0, st.cached);
+	/* each queued message counts its payload and 64 bytes */
+	EXPECT_EQ(4 + 64, st.charge);
+	EXPECT_EQ(0, st.pending);
+	EXPECT_EQ(0, st.calls);
+	EXPECT_EQ(0, st.abandoned);
+	EXPECT_EQ(0, st.__reserved0);
 	EXPECT_EQ(getuid(), st.uid);
 	EXPECT_EQ(getgid(), st.gid);
 	EXPECT_EQ(IPCBOX_STAT_NAMED, st.flags);
@@ -1164,7 +1242,7 @@ TEST_F(lib, send_timeout_ns)
 
 TEST_F(lib, send_opts)
 {
-	struct ipcbox_opts o = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options o = IPCBOX_SEND_OPTIONS_INIT;
 	struct ipcbox_msg_info info;
 	struct ipcbox_stat st;
 	uint64_t seq1 = 0, seq2 = 0;
@@ -1186,8 +1264,8 @@ TEST_F(lib, send_opts)
 
 	/* NONBLOCK and CACHE on a full mailbox */
 	ASSERT_EQ(0, fill(self->fd, 2));
-	ipcbox_opts_init(&o);
-	o.flags = IPCBOX_SEND_NONBLOCK;
+	ipcbox_send_options_init(&o);
+	o.flags = IPCBOX_NONBLOCK;
 	EXPECT_EQ(-EAGAIN, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
 	o.flags = IPCBOX_SEND_CACHE;
 	o.timeout_ns = LONG_NS;		/* not to hang if CACHE were lost */
@@ -1197,8 +1275,8 @@ TEST_F(lib, send_opts)
 	EXPECT_EQ(1, st.cached);
 	EXPECT_EQ(2, st.depth);
 	/* ABSTIME: a deadline already past */
-	ipcbox_opts_init(&o);
-	o.flags = IPCBOX_SEND_ABSTIME;
+	ipcbox_send_options_init(&o);
+	o.flags = IPCBOX_ABSTIME;
 	o.timeout_ns = now_ns() - NSEC_PER_MSEC;
 	EXPECT_EQ(-ETIMEDOUT, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
 	o.timeout_ns = now_ns() + SHORT_NS;
@@ -1208,7 +1286,7 @@ TEST_F(lib, send_opts)
 
 TEST_F(lib, send_opts_sync_waits_for_the_receiver)
 {
-	struct ipcbox_opts o = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options o = IPCBOX_SEND_OPTIONS_INIT;
 	int64_t done;
 
 	o.flags = IPCBOX_SEND_SYNC;
@@ -1225,20 +1303,39 @@ TEST_F(lib, send_opts_sync_waits_for_the_receiver)
 
 TEST_F(lib, send_opts_errors)
 {
-	struct ipcbox_opts o = IPCBOX_OPTS_INIT;
+	static const uint32_t recv_only[] = {
+		IPCBOX_RECV_PEEK, IPCBOX_RECV_FILTER_PID, IPCBOX_RECV_FILTER_TAG,
+	};
+	struct ipcbox_send_options o = IPCBOX_SEND_OPTIONS_INIT;
 	char buf[MSG_MAX + 1] = { 0 };
+	unsigned int i;
+	int n;
 
 	o.flags = IPCBOX_SEND_CACHE | IPCBOX_SEND_SYNC;
 	EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
 	o.flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
-	ipcbox_opts_init(&o);
+	/* a receive flag is no send flag: never read as another one */
+	for (i = 0; i < sizeof(recv_only) / sizeof(recv_only[0]); i++) {
+		o.flags = recv_only[i];
+		EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL))
+			TH_LOG("flag %#x", recv_only[i]);
+	}
+	/* reserved fields: the library refuses, without a system call */
+	for (i = 0; i < 2; i++) {
+		ipcbox_send_options_init(&o);
+		o.__reserved[i] = 1;
+		n = ioctls();
+		EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
+		EXPECT_EQ(n, ioctls()) TH_LOG("__reserved[%u]", i);
+	}
+	ipcbox_send_options_init(&o);
 	o.priority = IPCBOX_PRIO_MAX;
 	EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
-	ipcbox_opts_init(&o);
+	ipcbox_send_options_init(&o);
 	o.timeout_ns = -2;
 	EXPECT_EQ(-EINVAL, ipcbox_send_opts(self->fd, "x", 1, &o, NULL));
-	ipcbox_opts_init(&o);
+	ipcbox_send_options_init(&o);
 	EXPECT_EQ(-EMSGSIZE, ipcbox_send_opts(self->fd, buf, MSG_MAX + 1, &o, NULL));
 	EXPECT_EQ(-EFAULT, ipcbox_send_opts(self->fd, NULL, 3, &o, NULL));
 	EXPECT_EQ(-EBADF, ipcbox_send_opts(-1, "x", 1, &o, NULL));
@@ -1356,7 +1453,8 @@ TEST_F(lib, recv_timeout_ns)
 
 TEST_F(lib, recv_opts)
 {
-	struct ipcbox_opts o = IPCBOX_OPTS_INIT;
+	struct ipcbox_send_options so = IPCBOX_SEND_OPTIONS_INIT;
+	struct ipcbox_recv_options o = IPCBOX_RECV_OPTIONS_INIT;
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX];
 	int64_t t0, t1;
@@ -1365,10 +1463,10 @@ TEST_F(lib, recv_opts)
 	int p[2];
 
 	/* info: everything the kernel knows */
-	o.priority = 3;
-	o.tag = 77;
+	so.priority = 3;
+	so.tag = 77;
 	t0 = now_ns();
-	ASSERT_EQ(0, ipcbox_send_opts(self->fd, "mine", 4, &o, &seq));
+	ASSERT_EQ(0, ipcbox_send_opts(self->fd, "mine", 4, &so, &seq));
 	t1 = now_ns();
 	memset(&info, 0xa5, sizeof(info));
 	ASSERT_EQ(4, ipcbox_recv_opts(self->fd, buf, sizeof(buf), NULL, &info));
@@ -1391,7 +1489,7 @@ TEST_F(lib, recv_opts)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		struct ipcbox_opts co = IPCBOX_OPTS_INIT;
+		struct ipcbox_send_options co = IPCBOX_SEND_OPTIONS_INIT;
 
 		close(p[1]);
 		co.tag = 5;
@@ -1401,7 +1499,7 @@ TEST_F(lib, recv_opts)
 	}
 	close(p[0]);
 	ASSERT_TRUE(wait_depth(self->fd, 2));
-	ipcbox_opts_init(&o);
+	ipcbox_recv_options_init(&o);
 	o.flags = IPCBOX_RECV_FILTER_TAG | IPCBOX_RECV_PEEK;
 	o.filter_tag = 5;
 	ASSERT_EQ(5, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, &info));
@@ -1412,7 +1510,7 @@ TEST_F(lib, recv_opts)
 	ASSERT_EQ(5, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, &info));
 	EXPECT_EQ(0, memcmp(buf, "child", 5));
 	EXPECT_EQ(5, info.tag);
-	o.flags = IPCBOX_RECV_FILTER_PID | IPCBOX_RECV_NONBLOCK;
+	o.flags = IPCBOX_RECV_FILTER_PID | IPCBOX_NONBLOCK;
 	EXPECT_EQ(-EAGAIN, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
 	o.flags = IPCBOX_RECV_FILTER_TAG;
 	o.filter_tag = 5;
@@ -1421,8 +1519,8 @@ TEST_F(lib, recv_opts)
 	close(p[1]);
 	EXPECT_EQ(0, wait_child(pid));
 	/* ABSTIME with a deadline already past, but a message there */
-	ipcbox_opts_init(&o);
-	o.flags = IPCBOX_RECV_ABSTIME;
+	ipcbox_recv_options_init(&o);
+	o.flags = IPCBOX_ABSTIME;
 	o.timeout_ns = now_ns() - NSEC_PER_MSEC;
 	EXPECT_EQ(6, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
 	EXPECT_EQ(-ETIMEDOUT, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
@@ -1430,27 +1528,50 @@ TEST_F(lib, recv_opts)
 
 TEST_F(lib, recv_opts_errors)
 {
-	struct ipcbox_opts o = IPCBOX_OPTS_INIT;
+	static const uint32_t send_only[] = {
+		IPCBOX_SEND_SYNC, IPCBOX_SEND_CACHE,
+	};
+	struct ipcbox_recv_options o = IPCBOX_RECV_OPTIONS_INIT;
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX];
-	int fd;
+	unsigned int i;
+	int fd, n;
 
 	ASSERT_EQ(0, ipcbox_send(self->fd, "0123456789", 10));
-	/* EMSGSIZE tells the length */
-	memset(&info, 0, sizeof(info));
+	/* EMSGSIZE tells the length, and only that */
+	memset(&info, 0xa5, sizeof(info));
 	EXPECT_EQ(-EMSGSIZE, ipcbox_recv_opts(self->fd, buf, 3, &o, &info));
 	EXPECT_EQ(10, info.len);
+	EXPECT_EQ(0, info.seq);
+	EXPECT_EQ(0, info.token);
 	o.flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
+	/* a send flag is no receive flag (SYNC once read as PEEK) */
+	for (i = 0; i < sizeof(send_only) / sizeof(send_only[0]); i++) {
+		o.flags = send_only[i];
+		EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf),
+						    &o, &info))
+			TH_LOG("flag %#x", send_only[i]);
+	}
+	/* reserved fields: the library refuses, without a system call */
+	for (i = 0; i < 2; i++) {
+		ipcbox_recv_options_init(&o);
+		o.__reserved[i] = 1;
+		n = ioctls();
+		EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf),
+						    &o, NULL));
+		EXPECT_EQ(n, ioctls()) TH_LOG("__reserved[%u]", i);
+	}
+	ipcbox_recv_options_init(&o);
 	o.flags = IPCBOX_RECV_FILTER_PID;
 	o.filter_pid = 0;
 	EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
 	o.filter_pid = -1;
 	EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
-	ipcbox_opts_init(&o);
+	ipcbox_recv_options_init(&o);
 	o.timeout_ns = -2;
 	EXPECT_EQ(-EINVAL, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, NULL));
-	ipcbox_opts_init(&o);
+	ipcbox_recv_options_init(&o);
 	EXPECT_EQ(-EFAULT, ipcbox_recv_opts(self->fd, NULL, sizeof(buf), &o, NULL));
 	EXPECT_EQ(-EBADF, ipcbox_recv_opts(-1, buf, sizeof(buf), &o, NULL));
 	self->fds[0] = ipcbox_open(self->name, O_WRONLY);
@@ -1461,7 +1582,11 @@ TEST_F(lib, recv_opts_errors)
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(-ENOTTY, ipcbox_recv_opts(fd, buf, sizeof(buf), &o, NULL));
 	close(fd);
+	/* the kernel writes the info itself: a bad one faults, and it stays */
+	EXPECT_EQ(-EFAULT, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o,
+					    (struct ipcbox_msg_info *)8));
 	/* nothing was taken */
+	EXPECT_EQ(1, mb_depth(self->fd));
 	EXPECT_EQ(10, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, &info));
 	EXPECT_EQ(10, info.len);
 	ASSERT_EQ(0, ipcbox_shutdown(self->fd));
@@ -1472,7 +1597,7 @@ TEST_F(lib, recv_opts_errors)
 
 TEST_F(lib, call_and_reply)
 {
-	struct ipcbox_opts o = opts_timeout(LONG_NS);
+	struct ipcbox_send_options o = send_opts_timeout(LONG_NS);
 	struct ipcbox_msg_info info;
 	struct server srv;
 	char reply[MSG_MAX + 1];
@@ -1511,10 +1636,15 @@ TEST_F(lib, call_and_reply)
 
 TEST_F(lib, call_errors)
 {
-	struct ipcbox_opts o = opts_timeout(SHORT_NS);
+	static const uint32_t not_call[] = {
+		IPCBOX_NONBLOCK, IPCBOX_SEND_SYNC, IPCBOX_SEND_CACHE,
+		IPCBOX_RECV_PEEK, IPCBOX_RECV_FILTER_PID, IPCBOX_RECV_FILTER_TAG,
+	};
+	struct ipcbox_send_options o = send_opts_timeout(SHORT_NS);
 	char buf[MSG_MAX + 1] = { 0 };
+	unsigned int i;
 	int64_t t0;
-	int fd;
+	int fd, n;
 
 	if (ipcbox_check(IPCBOX_FEAT_CALL))
 		SKIP(return, "module without IPCBOX_FEAT_CALL");
@@ -1528,13 +1658,34 @@ TEST_F(lib, call_errors)
 	EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf, sizeof(buf), &o, NULL));
 	o.timeout_ns = -2;
 	EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf, sizeof(buf), &o, NULL));
-	o = opts_timeout(SHORT_NS);
+	o = send_opts_timeout(SHORT_NS);
 	o.flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf, sizeof(buf), &o, NULL));
-	o = opts_timeout(SHORT_NS);
+	/* a call takes IPCBOX_ABSTIME only, of a send's and a receive's flags */
+	for (i = 0; i < sizeof(not_call) / sizeof(not_call[0]); i++) {
+		o.flags = not_call[i];
+		EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf,
+					       sizeof(buf), &o, NULL))
+			TH_LOG("flag %#x", not_call[i]);
+	}
+	/* an ABSTIME deadline already past times out at once */
+	o.flags = IPCBOX_ABSTIME;
+	o.timeout_ns = now_ns() - NSEC_PER_MSEC;
+	EXPECT_EQ(-ETIMEDOUT, ipcbox_call(self->fd, "q", 1, buf, sizeof(buf),
+					  &o, NULL));
+	/* reserved fields: the library refuses, without a system call */
+	for (i = 0; i < 2; i++) {
+		o = send_opts_timeout(SHORT_NS);
+		o.__reserved[i] = 1;
+		n = ioctls();
+		EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf,
+					       sizeof(buf), &o, NULL));
+		EXPECT_EQ(n, ioctls()) TH_LOG("__reserved[%u]", i);
+	}
+	o = send_opts_timeout(SHORT_NS);
 	o.priority = IPCBOX_PRIO_MAX;
 	EXPECT_EQ(-EINVAL, ipcbox_call(self->fd, "q", 1, buf, sizeof(buf), &o, NULL));
-	o = opts_timeout(SHORT_NS);
+	o = send_opts_timeout(SHORT_NS);
 	EXPECT_EQ(-EMSGSIZE, ipcbox_call(self->fd, buf, MSG_MAX + 1, buf,
 					 sizeof(buf), &o, NULL));
 	EXPECT_EQ(-EMSGSIZE, ipcbox_call(self->fd, buf, (size_t)UINT32_MAX + 1,
@@ -1607,9 +1758,83 @@ TEST_F(lib, call_interrupted_is_eintr)
 	EXPECT_EQ(0, mb_depth(self->fd));
 }
 
+/* The library's receives that ask for no info, and what each returns. */
+enum infoless { IL_RECV, IL_RECV_MS, IL_RECV_NS, IL_RECV_OPTS, IL_REPLY_RECV,
+		IL_RECVV, NR_INFOLESS };
+
+static const char * const infoless_names[NR_INFOLESS] = {
+	"recv", "recv_timeout_ms", "recv_timeout_ns", "recv_opts",
+	"reply_recv", "recvv",
+};
+
+static int recv_infoless(int fd, enum infoless how, char *buf, size_t size)
+{
+	struct ipcbox_recv_options o = recv_opts_timeout(LONG_NS);
+	struct ipcbox_recv r;
+	int rerr = 99, ret;
+
+	switch (how) {
+	case IL_RECV:
+		return ipcbox_recv(fd, buf, size);
+	case IL_RECV_MS:
+		return ipcbox_recv_timeout_ms(fd, buf, size,
+					      LONG_NS / NSEC_PER_MSEC);
+	case IL_RECV_NS:
+		return ipcbox_recv_timeout_ns(fd, buf, size, LONG_NS);
+	case IL_RECV_OPTS:
+		return ipcbox_recv_opts(fd, buf, size, &o, NULL);
+	case IL_REPLY_RECV:
+		ret = ipcbox_reply_recv(fd, 0, NULL, 0, &rerr, buf, size, &o,
+					NULL);
+		return rerr ? INT_MIN : ret;
+	case IL_RECVV:
+		/* an entry without info: no length either, just the count */
+		memset(&r, 0, sizeof(r));
+		r.buf = (uintptr_t)buf;
+		r.size = size;
+		r.timeout_ns = LONG_NS;
+		ret = ipcbox_recvv(fd, &r, 1);
+		return ret == 1 ? (int)strlen(buf) : ret < 0 ? ret : INT_MIN;
+	default:
+		return INT_MIN;
+	}
+}
+
+TEST_F(lib, call_taken_without_info_is_eproto)
+{
+	struct ipcbox_stat st;
+	char buf[MSG_MAX + 1];
+	struct caller c;
+	unsigned int how;
+	int ret;
+
+	if (ipcbox_check(IPCBOX_FEAT_CALL))
+		SKIP(return, "module without IPCBOX_FEAT_CALL");
+	/*
+	 * A receive that returns no info cannot return the token: it takes
+	 * the request, and the call ends with EPROTO at once.
+	 */
+	for (how = 0; how < NR_INFOLESS; how++) {
+		if (how == IL_RECVV && ipcbox_check(IPCBOX_FEAT_BATCH))
+			continue;
+		ASSERT_EQ(0, caller_start(&c, self->fd, "req", LONG_NS));
+		memset(buf, 0, sizeof(buf));
+		ret = recv_infoless(self->fd, how, buf, MSG_MAX);
+		pthread_join(c.thread, NULL);
+		EXPECT_EQ(3, ret) TH_LOG("%s", infoless_names[how]);
+		EXPECT_STREQ("req", buf) TH_LOG("%s", infoless_names[how]);
+		EXPECT_EQ(-EPROTO, c.ret) TH_LOG("%s", infoless_names[how]);
+		/* taken, and no call left open */
+		ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+		EXPECT_EQ(0, st.depth) TH_LOG("%s", infoless_names[how]);
+		EXPECT_EQ(0, st.calls) TH_LOG("%s", infoless_names[how]);
+	}
+}
+
 TEST_F(lib, reply_errors)
 {
-	struct ipcbox_opts o = opts_timeout(LONG_NS);
+	struct ipcbox_recv_options o = recv_opts_timeout(LONG_NS);
+	struct ipcbox_stat st;
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX + 1] = { 0 }, big[256] = { 0 };
 	struct caller c;
@@ -1623,6 +1848,8 @@ TEST_F(lib, reply_errors)
 	ASSERT_EQ(0, caller_start(&c, self->fd, "req", LONG_NS));
 	ASSERT_EQ(3, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, &info));
 	ASSERT_NE(0, info.token);
+	ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+	EXPECT_EQ(1, st.calls);
 	/* errors that leave the request open */
 	EXPECT_EQ(-EMSGSIZE, ipcbox_reply(self->fd, info.token, big,
 					  MSG_MAX + 1));
@@ -1644,8 +1871,12 @@ TEST_F(lib, reply_errors)
 	EXPECT_EQ(-ENOTTY, ipcbox_reply(fd, info.token, "x", 1));
 	close(fd);
 	/* then a good one, once */
+	ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+	EXPECT_EQ(1, st.calls);
 	EXPECT_EQ(0, ipcbox_reply(self->fd, info.token, "ok", 2));
 	EXPECT_EQ(-ENOENT, ipcbox_reply(self->fd, info.token, "ok", 2));
+	ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+	EXPECT_EQ(0, st.calls);
 	pthread_join(c.thread, NULL);
 	EXPECT_EQ(2, c.ret);
 	EXPECT_STREQ("ok", c.reply);
@@ -1656,13 +1887,18 @@ TEST_F(lib, reply_errors)
 	ASSERT_EQ(4, ipcbox_recv_opts(self->fd, buf, sizeof(buf), &o, &info));
 	pthread_join(c.thread, NULL);
 	EXPECT_EQ(-ETIMEDOUT, c.ret);
+	ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+	EXPECT_EQ(0, st.calls);
+	EXPECT_EQ(1, st.abandoned);
 	EXPECT_EQ(-ECANCELED, ipcbox_reply(self->fd, info.token, "late", 4));
 	EXPECT_EQ(-ENOENT, ipcbox_reply(self->fd, info.token, "late", 4));
+	ASSERT_EQ(0, ipcbox_stat(self->fd, &st));
+	EXPECT_EQ(0, st.abandoned);
 }
 
 TEST_F(lib, reply_longer_than_the_callers_buffer)
 {
-	struct ipcbox_opts o = opts_timeout(LONG_NS);
+	struct ipcbox_recv_options o = recv_opts_timeout(LONG_NS);
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX];
 	struct caller c;
@@ -1688,7 +1924,7 @@ TEST_F(lib, reply_longer_than_the_callers_buffer)
 
 TEST_F(lib, reply_recv)
 {
-	struct ipcbox_opts o = opts_timeout(LONG_NS);
+	struct ipcbox_recv_options o = recv_opts_timeout(LONG_NS);
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX + 1];
 	struct caller c;
@@ -1736,12 +1972,54 @@ TEST_F(lib, reply_recv)
 	EXPECT_EQ(0, rerr);
 }
 
+TEST_F(lib, reply_recv_restarted_replies_once)
+{
+	struct ipcbox_msg_info info;
+	char buf[MSG_MAX + 1];
+	struct caller c;
+	int64_t done;
+	int rerr, ret;
+
+	if (ipcbox_check(IPCBOX_FEAT_CALL))
+		SKIP(return, "module without IPCBOX_FEAT_CALL");
+	ASSERT_EQ(0, caller_start(&c, self->fd, "req", LONG_NS));
+	ret = ipcbox_recv_opts(self->fd, buf, sizeof(buf), NULL, &info);
+	ASSERT_EQ(3, ret) TH_LOG("recv_opts: %s", ipcbox_strerror(ret));
+	ASSERT_NE(0, info.token);
+	/*
+	 * Reply, then wait forever (restartable) in the receive; a signal
+	 * with SA_RESTART restarts it. The kernel cleared the token in the
+	 * struct once it replied, so the restart only receives: were the
+	 * reply made again, its error (ENOENT) would be in reply_error.
+	 */
+	ASSERT_EQ(0, peer_start(&self->peer, self->fd, PEER_RESTART_SEND, 0, 1,
+				"next"));
+	rerr = 99;
+	memset(buf, 0, sizeof(buf));
+	ret = ipcbox_reply_recv(self->fd, info.token, "answer", 6, &rerr, buf,
+				MSG_MAX, NULL, &info);
+	done = now_ns();
+	EXPECT_EQ(4, ret) TH_LOG("reply_recv: %s", ipcbox_strerror(ret));
+	EXPECT_EQ(0, rerr);
+	EXPECT_STREQ("next", buf);
+	EXPECT_EQ(0, info.token);
+	EXPECT_EQ(1, handled);
+	EXPECT_WOKEN_BY_PEER(&self->peer, done);
+	EXPECT_TRUE(self->peer.restarted);
+	EXPECT_EQ(0, self->peer.ret);
+	pthread_join(c.thread, NULL);
+	EXPECT_EQ(6, c.ret);
+	EXPECT_STREQ("answer", c.reply);
+	EXPECT_EQ(0, mb_depth(self->fd));
+}
+
 TEST_F(lib, reply_recv_errors)
 {
-	struct ipcbox_opts o = opts_timeout(0);
+	struct ipcbox_recv_options o = recv_opts_timeout(0);
 	struct ipcbox_msg_info info;
 	char buf[MSG_MAX];
-	int rerr, fd;
+	unsigned int i;
+	int rerr, fd, n;
 
 	if (ipcbox_check(IPCBOX_FEAT_CALL))
 		SKIP(return, "module without IPCBOX_FEAT_CALL");
@@ -1753,10 +2031,23 @@ TEST_F(lib, reply_recv_errors)
 	o.flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, ipcbox_reply_recv(self->fd, 0, NULL, 0, &rerr, buf,
 					     sizeof(buf), &o, NULL));
-	o = opts_timeout(-2);
+	o.flags = IPCBOX_SEND_SYNC;
 	EXPECT_EQ(-EINVAL, ipcbox_reply_recv(self->fd, 0, NULL, 0, &rerr, buf,
 					     sizeof(buf), &o, NULL));
-	o = opts_timeout(0);
+	o = recv_opts_timeout(-2);
+	EXPECT_EQ(-EINVAL, ipcbox_reply_recv(self->fd, 0, NULL, 0, &rerr, buf,
+					     sizeof(buf), &o, NULL));
+	/* reserved fields: the library refuses, without a system call */
+	for (i = 0; i < 2; i++) {
+		o = recv_opts_timeout(0);
+		o.__reserved[i] = 1;
+		n = ioctls();
+		EXPECT_EQ(-EINVAL, ipcbox_reply_recv(self->fd, 0, NULL, 0,
+						     &rerr, buf, sizeof(buf),
+						     &o, NULL));
+		EXPECT_EQ(n, ioctls()) TH_LOG("__reserved[%u]", i);
+	}
+	o = recv_opts_timeout(0);
 	EXPECT_EQ(-EFAULT, ipcbox_reply_recv(self->fd, 0, NULL, 0, &rerr, NULL,
 					     sizeof(buf), &o, NULL));
 	EXPECT_EQ(-EFAULT, ipcbox_reply_recv(self->fd, 5, NULL, 3, &rerr, buf,
@@ -1803,16 +2094,24 @@ static void sends_init(struct ipcbox_send *s, char bufs[][8], unsigned int n)
 	}
 }
 
-static void recvs_init(struct ipcbox_recv *r, char bufs[][8], unsigned int n,
+/* Receive entries; with @info, each points to its own (zeroed) info. */
+static void recvs_init(struct ipcbox_recv *r, char bufs[][8],
+		       struct ipcbox_msg_info *info, unsigned int n,
 		       int64_t timeout_ns)
 {
 	unsigned int i;
 
 	memset(r, 0, n * sizeof(*r));
+	if (info)
+		memset(info, 0, n * sizeof(*info));
 	for (i = 0; i < n; i++) {
 		r[i].buf = (uintptr_t)bufs[i];
 		r[i].size = 8;
 		r[i].timeout_ns = timeout_ns;
+		if (info) {
+			r[i].info = (uintptr_t)&info[i];
+			r[i].info_size = sizeof(info[i]);
+		}
 	}
 }
 
@@ -1820,6 +2119,7 @@ TEST_F(lib, sendv_and_recvv)
 {
 	struct ipcbox_send s[NR_BATCH];
 	struct ipcbox_recv r[2 * NR_BATCH];
+	struct ipcbox_msg_info ri[2 * NR_BATCH];
 	char sb[NR_BATCH][8], rb[2 * NR_BATCH][8];
 	unsigned int i;
 	int fd;
@@ -1833,23 +2133,34 @@ TEST_F(lib, sendv_and_recvv)
 	for (i = 0; i < NR_BATCH; i++)
 		s[i].priority = 0;
 	ASSERT_EQ(NR_BATCH, ipcbox_sendv(fd, s, NR_BATCH));
+	/* the library gave the kernel its entries' size and the count */
+	EXPECT_EQ(sizeof(struct ipcbox_send), last_batch.entry_size);
+	EXPECT_EQ(NR_BATCH, last_batch.count);
+	EXPECT_EQ((uintptr_t)s, last_batch.msgs);
 	for (i = 1; i < NR_BATCH; i++)
 		EXPECT_GT(s[i].seq, s[i - 1].seq);
-	recvs_init(r, rb, 2 * NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	recvs_init(r, rb, ri, 2 * NR_BATCH, IPCBOX_TIMEOUT_NONE);
 	/* a partial batch: what is there */
 	ASSERT_EQ(3, ipcbox_recvv(fd, r, 3));
+	EXPECT_EQ(sizeof(struct ipcbox_recv), last_batch.entry_size);
+	EXPECT_EQ(3, last_batch.count);
 	ASSERT_EQ(NR_BATCH - 3, ipcbox_recvv(fd, r + 3, NR_BATCH));
 	for (i = 0; i < NR_BATCH; i++) {
-		EXPECT_EQ(s[i].seq, r[i].info.seq);
-		EXPECT_EQ(100 + i, r[i].info.tag);
-		EXPECT_EQ(s[i].len, r[i].info.len);
+		EXPECT_EQ(s[i].seq, ri[i].seq);
+		EXPECT_EQ(100 + i, ri[i].tag);
+		EXPECT_EQ(s[i].len, ri[i].len);
 		EXPECT_EQ(0, memcmp(rb[i], sb[i], s[i].len));
 	}
-	/* a batch of one */
+	/* a batch of one, and an entry without info still receives */
 	ASSERT_EQ(1, ipcbox_sendv(fd, s, 1));
-	recvs_init(r, rb, 1, LONG_NS);
+	ASSERT_EQ(1, ipcbox_sendv(fd, s + 1, 1));
+	recvs_init(r, rb, ri, 1, LONG_NS);
 	ASSERT_EQ(1, ipcbox_recvv(fd, r, 1));
-	EXPECT_EQ(s[0].seq, r[0].info.seq);
+	EXPECT_EQ(s[0].seq, ri[0].seq);
+	recvs_init(r, rb, NULL, 1, LONG_NS);
+	ASSERT_EQ(1, ipcbox_recvv(fd, r, 1));
+	EXPECT_EQ(0, memcmp(rb[0], sb[1], s[1].len));
+	EXPECT_EQ(0, mb_depth(fd));
 }
 
 TEST_F(lib, sendv_errors)
@@ -1885,9 +2196,9 @@ TEST_F(lib, sendv_errors)
 	s[0].len = 2;
 	EXPECT_EQ(0, mb_depth(self->fd));
 	/* a later one bad: stops there, counting what was sent */
-	s[1].__reserved[0] = 1;
+	s[1].__reserved0 = 1;
 	EXPECT_EQ(1, ipcbox_sendv(self->fd, s, 3));
-	s[1].__reserved[0] = 0;
+	s[1].__reserved0 = 0;
 	/* capacity 2, non-blocking entries: stops when full, then EAGAIN */
 	EXPECT_EQ(1, ipcbox_sendv(self->fd, s + 1, 3));
 	EXPECT_EQ(-EAGAIN, ipcbox_sendv(self->fd, s + 2, 3));
@@ -1899,13 +2210,14 @@ TEST_F(lib, sendv_errors)
 TEST_F(lib, recvv_errors)
 {
 	struct ipcbox_recv r[NR_BATCH];
+	struct ipcbox_msg_info ri[NR_BATCH];
 	char rb[NR_BATCH][8], tmp[MSG_MAX];
 	int64_t t0;
 	int fd;
 
 	if (ipcbox_check(IPCBOX_FEAT_BATCH))
 		SKIP(return, "module without IPCBOX_FEAT_BATCH");
-	recvs_init(r, rb, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
 	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 0));
 	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, IPCBOX_BATCH_MAX + 1));
 	EXPECT_EQ(-EFAULT, ipcbox_recvv(self->fd, NULL, 1));
@@ -1925,35 +2237,52 @@ TEST_F(lib, recvv_errors)
 	close(fd);
 	/* the first entry bad: its error, nothing taken */
 	ASSERT_EQ(0, ipcbox_send(self->fd, "0123456789", 10));
-	recvs_init(r, rb, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
 	EXPECT_EQ(-EMSGSIZE, ipcbox_recvv(self->fd, r, 1));
-	EXPECT_EQ(10, r[0].info.len);
-	recvs_init(r, rb, NR_BATCH, IPCBOX_TIMEOUT_NONE);
-	r[0].info.seq = 1;
-	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
-	recvs_init(r, rb, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	EXPECT_EQ(10, ri[0].len);
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
 	r[0].flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	r[0].flags = IPCBOX_SEND_SYNC;
+	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
+	/* the info goes with its size: one without the other is invalid */
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	r[0].info_size = 0;
+	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
+	recvs_init(r, rb, NULL, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	r[0].info_size = sizeof(ri[0]);
+	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	r[0].info_size = IPCBOX_MSG_INFO_SIZE_VER0 - 1;
+	EXPECT_EQ(-EINVAL, ipcbox_recvv(self->fd, r, 1));
+	/* an info outside the address space: EFAULT, and it stays */
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	r[0].size = sizeof(tmp);
+	r[0].buf = (uintptr_t)tmp;
+	r[0].info = 8;
+	EXPECT_EQ(-EFAULT, ipcbox_recvv(self->fd, r, 1));
 	EXPECT_EQ(1, mb_depth(self->fd));
 	ASSERT_EQ(10, ipcbox_recv(self->fd, tmp, sizeof(tmp)));
 	ASSERT_EQ(0, ipcbox_shutdown(self->fd));
-	recvs_init(r, rb, NR_BATCH, IPCBOX_TIMEOUT_NONE);
+	recvs_init(r, rb, ri, NR_BATCH, IPCBOX_TIMEOUT_NONE);
 	EXPECT_EQ(-EPIPE, ipcbox_recvv(self->fd, r, 1));
 }
 
 TEST_F(lib, recvv_first_waits)
 {
 	struct ipcbox_recv r[NR_BATCH];
+	struct ipcbox_msg_info ri[NR_BATCH];
 	char rb[NR_BATCH][8];
 	int64_t done;
 
 	if (ipcbox_check(IPCBOX_FEAT_BATCH))
 		SKIP(return, "module without IPCBOX_FEAT_BATCH");
-	recvs_init(r, rb, NR_BATCH, LONG_NS);
+	recvs_init(r, rb, ri, NR_BATCH, LONG_NS);
 	ASSERT_EQ(0, peer_start(&self->peer, self->fd, PEER_SEND, 0, 1, "late"));
 	EXPECT_EQ(1, ipcbox_recvv(self->fd, r, NR_BATCH));
 	done = now_ns();
-	EXPECT_EQ(4, r[0].info.len);
+	EXPECT_EQ(4, ri[0].len);
 	EXPECT_EQ(0, memcmp(rb[0], "late", 4));
 	EXPECT_WOKEN_BY_PEER(&self->peer, done);
 }
@@ -2039,7 +2368,8 @@ TEST_F(lib_limits, unbounded_past_byte_cap_is_enobufs)
 	char buf[100] = { 0 };
 	int fd, i;
 
-	ASSERT_EQ(0, param_set("max_unbounded_bytes", 300));
+	/* each message counts its payload and 64 bytes */
+	ASSERT_EQ(0, param_set("max_unbounded_bytes", 3 * (100 + 64)));
 	self->fds[0] = ipcbox_create_anon(IPCBOX_CAPACITY_UNBOUNDED, 100,
 					  IPCBOX_CREATE_CLOEXEC);
 	fd = self->fds[0];

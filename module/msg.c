@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipcbox message memory: a message is one kvmalloc() object, header and
+ * payload (and extension) together, charged to the sender's memory
+ * cgroup. Small ones come from the kmalloc size classes, so a 64-byte
+ * message takes a 128-byte object; large ones may be vmalloc'ed.
+ *
+ * The CALL context lives here too: it is message memory, freed with the
+ * reply it may still hold.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/mm.h>
+#include <linux/percpu_counter.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ipcbox.h"
+
+static_assert(!IS_ENABLED(CONFIG_64BIT) || sizeof(struct ipcbox_msg) == 64);
+
+/*
+ * Any user can fill a queue, so hitting the memory cgroup's limit (or
+ * running out of memory) must fail the send with ENOMEM, as documented,
+ * rather than wake the OOM killer or log a warning: try hard, then fail
+ * quietly.
+ */
+#define IPCBOX_GFP_MSG	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/*
+ * Messages and CALL contexts alive, module-wide: with no slab cache of its
+ * own to destroy, this is how unloading proves that nothing leaked.
+ */
+static struct percpu_counter ipcbox_live;
+
+int __init ipcbox_msg_init(void)
+{
+	return percpu_counter_init(&ipcbox_live, 0, GFP_KERNEL);
+}
+
+void ipcbox_msg_exit(void)
+{
+	s64 left = percpu_counter_sum(&ipcbox_live);
+
+	WARN(left, "ipcbox: %lld messages or calls leaked\n", left);
+	percpu_counter_destroy(&ipcbox_live);
+}
+
+/*
+ * Copy a struct out in the caller's size @usize: truncated, or with what
+ * the caller has beyond ours zero-filled. Return 0 or -EFAULT.
+ */
+int ipcbox_copy_out(void __user *uarg, size_t usize, const void *k,
+		    size_t ksize)
+{
+	if (copy_to_user(uarg, k, min(usize, ksize)))
+		return -EFAULT;
+	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
+		return -EFAULT;
+	return 0;
+}
+
+/* Free a message's object, whatever its header says; it may sleep. */
+void ipcbox_msg_destroy(struct ipcbox_msg *msg)
+{
+	kvfree(msg);
+	percpu_counter_dec(&ipcbox_live);
+}
+
+/* The size of a message's one object: header, payload, extension. */
+static size_t ipcbox_msg_size(size_t len, bool ext)
+{
+	return sizeof(struct ipcbox_msg) +
+	       (ext ? ALIGN(len, 8) + sizeof(struct ipcbox_msg_ext) : len);
+}
+
+/*
+ * Every mailbox keeps the objects of the last small messages it freed
+ * (IPCBOX_SPARES of them, of any kmalloc size classes), for the next
+ * messages of the same classes: a round trip then allocates nothing, as
+ * a pipe reuses its last page, also a CALL, whose request and reply are
+ * of two classes. The objects stay charged to the memory cgroup of
+ * whoever allocated them.
+ */
+#define IPCBOX_SPARE_SIZE_MAX	256
+
+static size_t ipcbox_msg_class(size_t size)
+{
+	return size <= IPCBOX_SPARE_SIZE_MAX ? kmalloc_size_roundup(size) : 0;
+}
+
+/* The class of a spare object: its stale header says what it was made for. */
+static size_t ipcbox_spare_class(const struct ipcbox_msg *msg)
+{
+	return ipcbox_msg_class(ipcbox_msg_size(msg->len,
+						msg->flags & IPCBOX_MSG_EXT));
+}
+
+/* A spare object of the class of @size from @mb, or a new object. */
+static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
+					 size_t size)
+{
+	size_t class = ipcbox_msg_class(size);
+	struct ipcbox_msg *msg;
+	int i;
+
+	for (i = 0; class && mb && i < IPCBOX_SPARES; i++) {
+		msg = READ_ONCE(mb->spare[i]);
+		if (msg && ipcbox_spare_class(msg) == class &&
+		    cmpxchg(&mb->spare[i], msg, NULL) == msg)
+			return msg;
+	}
+	msg = kvmalloc(class ?: size, IPCBOX_GFP_MSG);
+	if (msg)
+		percpu_counter_inc(&ipcbox_live);
+	return msg;
+}
+
+/**
+ * ipcbox_msg_alloc() - a message of @len bytes copied from @buf, by current
+ * @mb:		The mailbox it is for, whose spare object it may take, or NULL.
+ * @buf:	The payload in user space.
+ * @len:	Its length.
+ * @ext:	It needs the extension (a send that may wait for its message
+ *		to be taken, CACHE, CALL); so does a sender that is not its
+ *		process's main thread, for its thread id.
+ *
+ * Return: the message, its fields but the payload zeroed, or
+ * ERR_PTR(-ENOMEM) or ERR_PTR(-EFAULT).
+ */
+struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,
+				    const void __user *buf, size_t len,
+				    bool ext)
+{
+	struct pid *tid = task_pid(current), *tgid = task_tgid(current);
+	struct ipcbox_msg_ext *x;
+	struct ipcbox_msg *msg;
+
+	ext = ext || tid != tgid;
+	msg = ipcbox_msg_get(mb, ipcbox_msg_size(len, ext));
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(msg->data, buf, len)) {
+		ipcbox_msg_destroy(msg);
+		return ERR_PTR(-EFAULT);
+	}
+	INIT_LIST_HEAD(&msg->node);
+	msg->seq = 0;
+	msg->tag = 0;
+	msg->timestamp = 0;
+	msg->tgid = get_pid(tgid);
+	msg->uid = current_euid();
+	msg->gid = current_egid();
+	msg->len = len;
+	msg->prio = 0;
+	msg->flags = ext ? IPCBOX_MSG_EXT : 0;
+	msg->holders = 0;
+	x = ipcbox_msg_ext(msg);
+	if (x) {
+		x->tid = tid != tgid ? get_pid(tid) : NULL;
+		x->waiter = NULL;
+		x->call = NULL;
+		x->parker = NULL;
+	}
+	return msg;
+}
+
+/**
+ * ipcbox_msg_free() - free a message that is off every list
+ * @mb:		The mailbox it was for, which may keep the object, or NULL.
+ * @msg:	The message.
+ *
+ * It may sleep (kvfree).
+ */
+void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+{
+	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
+	int i;
+
+	put_pid(msg->tgid);
+	if (ext) {
+		put_pid(ext->tid);
+		if (ext->call)
+			ipcbox_call_put(ext->call);
+	}
+	if (mb && ipcbox_spare_class(msg))
+		for (i = 0; i < IPCBOX_SPARES; i++)
+			if (!READ_ONCE(mb->spare[i]) &&
+			    !cmpxchg(&mb->spare[i], NULL, msg))
+				return;
+	ipcbox_msg_destroy(msg);
+}
+
+/**
+ * ipcbox_call_alloc() - a new CALL context, referenced by the caller
+ * @reply_size:	The caller's reply buffer size.
+ *
+ * Return: the context, or NULL without memory.
+ */
+struct ipcbox_call_ctx *ipcbox_call_alloc(u32 reply_size)
+{
+	struct ipcbox_call_ctx *call;
+
+	call = kzalloc(sizeof(*call), IPCBOX_GFP_MSG);
+	if (!call)
+		return NULL;
+	percpu_counter_inc(&ipcbox_live);
+	refcount_set(&call->ref, 1);
+	INIT_LIST_HEAD(&call->mb_node);
+	INIT_LIST_HEAD(&call->srv_node);
+	call->state = IPCBOX_CALL_QUEUED;
+	call->caller = current;
+	call->reply_size = reply_size;
+	return call;
+}
+
+/* Drop a reference; the last one frees the context and an unread reply. */
+void ipcbox_call_put(struct ipcbox_call_ctx *call)
+{
+	if (!refcount_dec_and_test(&call->ref))
+		return;
+	if (call->reply)
+		ipcbox_msg_free(NULL, call->reply);
+	kfree(call);
+	percpu_counter_dec(&ipcbox_live);
+}
