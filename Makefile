@@ -18,7 +18,9 @@
 #   make vm             interactive shell in the guest with ipcbox loaded
 #   make demo           boot, load, show /dev/ipcbox and the module's INFO
 #   make bench          ipcbox vs its peers in one VM boot (build/bench, docs/performance.md)
-#   make bench-quick    smoke run (< 1 min): each scenario once, every backend; PASS or FAIL
+#   make bench-quick    the headline ratios, held against bench/baseline.csv; PASS or FAIL
+#   make bench-profile  where the instructions go: perf in the guest (build/bench-profile)
+#   make bench-baseline record the last bench-quick ratios in bench/baseline.csv
 #   make clean
 #
 # Variables: KERNEL=6.1|6.12|6.12-rt|debug (one kernel) or KERNELS="6.1
@@ -205,9 +207,23 @@ bench-quick: deps
 	bench/bench.sh -q -k $(BENCH_KERNEL) -m $(BUILD)/$(BENCH_KERNEL)/ipcbox.ko \
 		-g $(BUILD)/bench-quick/guest -o $(BUILD)/bench-quick
 
+# Where the instructions go (perf in the guest): build/bench-profile/*.txt.
+bench-profile:
+	IPCBOX_DEPS_EXTRA=linux-perf scripts/deps.sh --host
+	$(MAKE) deps
+	$(MAKE) module KERNEL=$(BENCH_KERNEL)
+	$(MAKE) bench-build BENCH_ARGS=
+	bench/profile.sh -k $(BENCH_KERNEL) -m $(BUILD)/$(BENCH_KERNEL)/ipcbox.ko \
+		-b $(BUILD)/bench/guest/ipcbox-bench -o $(BUILD)/bench-profile
+
+# On purpose, in the commit that moves the figures: see bench/baseline.csv.
+bench-baseline:
+	bench/compare.sh -w $(BUILD)/bench-quick/results.csv bench/baseline.csv
+
 clean:
 	-$(MAKE) -C userspace O=$(BUILD)/userspace clean
 	rm -rf $(BUILD)
 
 .PHONY: modules all deps module check-fresh check-fresh-selfcheck dkms-src userspace stage selftests tools static-check selfcheck \
-	vm-test check vm demo clean install uninstall bench bench-build bench-quick
+	vm-test check vm demo clean install uninstall bench bench-build bench-quick \
+	bench-baseline bench-profile

@@ -7,7 +7,8 @@
 #
 # usage: bench.sh -k KERNEL -m ipcbox.ko -g GUEST_DIR -o OUT_DIR [-q]
 #   -q  quick: the guest runs "ipcbox-bench --quick" (the headline
-#       figures, short runs)
+#       figures, short runs) and bench/compare.sh holds its ratios
+#       against bench/baseline.csv (BENCH_BASELINE overrides the file)
 #
 # Leaves in OUT_DIR: results.csv, table.txt, env.txt, bench.png and the
 # VM logs under vm/. Exit status 0 when the guest run finished cleanly
@@ -104,5 +105,14 @@ if [ "$vmrc" != 0 ]; then
 	fail "VM run failed (status $vmrc): ${why:-see $out/vm/console.log}"
 fi
 n=$(grep -c '' "$out/results.csv")
+if [ "$quick" = 1 ]; then
+	echo
+	echo "== headline ratios against the baseline (${BENCH_BASELINE:-bench/baseline.csv})"
+	cmp=$("$here/compare.sh" "$out/results.csv" \
+		"${BENCH_BASELINE:-$here/baseline.csv}")
+	crc=$?
+	echo "$cmp"
+	[ "$crc" = 0 ] || fail "${cmp##*bench-compare: FAIL: }"
+fi
 echo "bench: PASS: ${verdict#ipcbox-bench: PASS: } ($n CSV rows)"
 exit 0

@@ -78,6 +78,9 @@ HOST_PKGS="build-essential gcc-12 make bc kmod libelf-dev dwarves
 	   sparse man-db groff-base
 	   qemu-system-x86 busybox-static
 	   trinity pkgconf gnuplot-nox mmdebstrap git"
+#   make bench-profile linux-perf (perf in the guest, through the host root;
+#                      asked for by IPCBOX_DEPS_EXTRA, as it is large)
+HOST_PKGS="$HOST_PKGS ${IPCBOX_DEPS_EXTRA:-}"
 # IPCBOX_DEPS_OMIT leaves packages out of that list: the clean-root
 # stage's self-check uses it to show that a missing package fails it.
 if [ -n "${IPCBOX_DEPS_OMIT:-}" ]; then
