@@ -127,7 +127,8 @@ IPCBOX_EXPORT const char *ipcbox_strerror(int err)
 	case ENODEV:
 		return "ipcbox module not loaded (no " IPCBOX_CONTROL_PATH ")";
 	case EPROTO:
-		return "ipcbox module too old for this library (ABI version)";
+		return "ipcbox module too old for this library (ABI version), "
+		       "or a CALL request taken without its token";
 	case EOPNOTSUPP:
 		return "feature not supported by the loaded ipcbox module";
 	case ENOBUFS:
