@@ -69,8 +69,8 @@ FIXTURE_TEARDOWN(security)
 		TH_LOG("unlink %s: %m", self->alias);
 	if (self->ctl >= 0 && self->name[0])
 		mb_unlink(self->ctl, self->name);
-	if (self->have_saved &&
-	    (i = params_restore(params, NR_PARAMS, self->saved)) >= 0)
+	i = self->have_saved ? params_restore(params, NR_PARAMS, self->saved) : -1;
+	if (i >= 0)
 		TH_LOG("could not restore %s", params[i]);
 	if (self->cgroup[0] && rmdir(self->cgroup))
 		TH_LOG("rmdir %s: %m", self->cgroup);
