@@ -773,4 +773,90 @@ TEST_F_TIMEOUT(mailbox, timestamps_never_decrease_with_seq, 300)
 	EXPECT_EQ(0, back);
 }
 
+/*
+ * Senders and receivers on two CPUs with messages of two sizes, so that
+ * the mailbox's spare objects (kept from freed messages, of two kmalloc
+ * classes here) are taken and given back by several tasks at once. A
+ * task that read a spare's header after another had taken and freed it
+ * was a use-after-free, found by KASAN on the debug kernel.
+ */
+#define SPARE_MSGS	4000	/* per sender */
+#define SPARE_SMALL	8	/* a 72-byte object: kmalloc-96 */
+#define SPARE_LARGE	100	/* 164 bytes: kmalloc-192 */
+
+struct spare_side {
+	pthread_t thread;
+	int fd;
+	int id;
+	_Atomic long *received;
+	long errors;
+};
+
+static void *spare_sender(void *arg)
+{
+	struct spare_side *sd = arg;
+	unsigned char buf[SPARE_LARGE];
+	long i;
+
+	for (i = 0; i < SPARE_MSGS; i++) {
+		size_t len = i % 2 ? SPARE_LARGE : SPARE_SMALL;
+
+		memset(buf, (unsigned char)(sd->id * 31 + i), len);
+		buf[0] = (unsigned char)sd->id;
+		if (mb_send(sd->fd, buf, len, 0, 5 * NSEC_PER_SEC))
+			sd->errors++;
+	}
+	return NULL;
+}
+
+static void *spare_receiver(void *arg)
+{
+	struct spare_side *sd = arg;
+	unsigned char buf[SPARE_LARGE];
+	int n, j;
+
+	while (*sd->received < 2 * SPARE_MSGS) {
+		n = mb_recv(sd->fd, buf, sizeof(buf), 0, 200 * NSEC_PER_MSEC);
+		if (n == -ETIMEDOUT)
+			continue;
+		if (n != SPARE_SMALL && n != SPARE_LARGE) {
+			sd->errors++;
+			break;
+		}
+		for (j = 2; j < n; j++)
+			if (buf[j] != buf[1])
+				sd->errors++;
+		(*sd->received)++;
+	}
+	return NULL;
+}
+
+TEST(spare_objects_shared_by_concurrent_senders_and_receivers)
+{
+	struct spare_side sd[4];
+	_Atomic long received = 0;
+	long errors = 0;
+	int ctl, fd, i;
+
+	CTL_OPEN_OR_SKIP(ctl);
+	fd = mb_anon(ctl, 64, 256);
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < 4; i++) {
+		sd[i] = (struct spare_side){ .fd = fd, .id = i,
+					     .received = &received };
+		ASSERT_EQ(0, pthread_create(&sd[i].thread, NULL,
+					    i < 2 ? spare_sender : spare_receiver,
+					    &sd[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(sd[i].thread, NULL);
+		errors += sd[i].errors;
+	}
+	EXPECT_EQ(0, errors);
+	EXPECT_EQ(2 * SPARE_MSGS, received);
+	EXPECT_EQ(0, mb_depth(fd));
+	close(fd);
+	close(ctl);
+}
+
 TEST_HARNESS_MAIN
