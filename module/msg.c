@@ -108,10 +108,20 @@ static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
 	int i;
 
 	for (i = 0; class && mb && i < IPCBOX_SPARES; i++) {
-		msg = READ_ONCE(mb->spare[i]);
-		if (msg && ipcbox_spare_class(msg) == class &&
-		    cmpxchg(&mb->spare[i], msg, NULL) == msg)
+		/*
+		 * Take the object before reading its header: once another
+		 * task took it, it may be in use or freed.
+		 */
+		if (!READ_ONCE(mb->spare[i]))
+			continue;
+		msg = xchg(&mb->spare[i], NULL);
+		if (!msg)
+			continue;
+		if (ipcbox_spare_class(msg) == class)
 			return msg;
+		/* Of another class: back in its slot, unless that was refilled. */
+		if (cmpxchg(&mb->spare[i], NULL, msg))
+			ipcbox_msg_destroy(msg);
 	}
 	msg = kvmalloc(class ?: size, IPCBOX_GFP_MSG);
 	if (msg)
