@@ -16,6 +16,37 @@
 
 #include "ipcbox.h"
 
+/*
+ * The caller's struct is the size the module knows (the usual case):
+ * copied with a size the compiler sees, so that hardened usercopy's
+ * run-time object check is left out, as for any fixed-size copy.
+ */
+static int ipcbox_arg_from_user(u64 *karg, size_t ksize,
+				const void __user *uarg, size_t usize)
+{
+	unsigned long left;
+
+	if (usize != ksize)
+		return copy_struct_from_user(karg, ksize, uarg, usize);
+	switch (ksize) {
+	case 24:
+		left = copy_from_user(karg, uarg, 24);
+		break;
+	case 48:
+		left = copy_from_user(karg, uarg, 48);
+		break;
+	case 64:
+		left = copy_from_user(karg, uarg, 64);
+		break;
+	case 80:
+		left = copy_from_user(karg, uarg, 80);
+		break;
+	default:
+		return copy_struct_from_user(karg, ksize, uarg, usize);
+	}
+	return left ? -EFAULT : 0;
+}
+
 /**
  * ipcbox_ioctl_dispatch() - run the handler of an ioctl from a table
  * @tbl:	The ioctls of one kind of file, ended by an empty entry.
@@ -50,8 +81,8 @@ long ipcbox_ioctl_dispatch(const struct ipcbox_ioctl *tbl, struct file *file,
 	if (tbl->ver0 ? size < tbl->ver0 || size > PAGE_SIZE : size)
 		return -EINVAL;
 	if (tbl->ver0 && (_IOC_DIR(tbl->cmd) & _IOC_WRITE)) {
-		ret = copy_struct_from_user(karg, _IOC_SIZE(tbl->cmd), uarg,
-					    size);
+		ret = ipcbox_arg_from_user(karg, _IOC_SIZE(tbl->cmd), uarg,
+					   size);
 		if (ret)
 			return ret;
 	}
