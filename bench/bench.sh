@@ -42,7 +42,7 @@ fail() {
 
 # A full run takes minutes under TCG; give the single "test" room. A
 # quick run takes a few minutes: a hang should fail it sooner.
-timeout=${BENCH_TIMEOUT:-1500}
+timeout=${BENCH_TIMEOUT:-2400}
 [ "$quick" = 0 ] || timeout=${BENCH_TIMEOUT:-300}
 # The guest's clock counts instructions unless asked otherwise (a KVM
 # machine may want wall time): then the figures are a count of guest
