@@ -49,6 +49,8 @@ done
 
 kernel=$(sed -n 's/^kernel=//p' "$env")
 accel=$(sed -n 's/^accel=//p' "$env")
+clock=$(sed -n 's/^clock=//p' "$env")
+[ "$clock" != icount ] || accel="$accel, instruction counter as the clock"
 cpu=$(sed -n 's/^host_cpu=//p' "$env")
 gnuplot <<GP
 set terminal pngcairo size 1200,760 font ",10"
