@@ -364,6 +364,7 @@ static void *abandoner_thread(void *arg)
 }
 
 #define ABANDONED	300	/* more than the 256 a mailbox keeps */
+#define ABANDONED_KEPT	256
 
 /*
  * A request received and never answered, whose caller gave up, waits for
@@ -375,6 +376,7 @@ TEST_F_TIMEOUT(limits, abandoned_calls_are_bounded_per_mailbox, 300)
 {
 	static uint64_t tokens[ABANDONED];
 	struct ipcbox_msg_info info;
+	struct ipcbox_stat st;
 	struct abandoner a;
 	char buf[16];
 	int n, ret;
@@ -396,9 +398,15 @@ TEST_F_TIMEOUT(limits, abandoned_calls_are_bounded_per_mailbox, 300)
 	TH_LOG("%d calls, %d requests received and left unanswered", a.calls, n);
 	ASSERT_EQ(ABANDONED, n) TH_LOG("receive %d: %s", n, strerror(-ret));
 	EXPECT_EQ(0, a.bad) TH_LOG("a CALL returned %d", a.bad_ret);
+	/* STAT counts the ones kept, and only those */
+	ASSERT_EQ(0, mb_stat(self->fds[0], &st));
+	EXPECT_EQ(ABANDONED_KEPT, st.abandoned);
 	/* the newest is kept, the oldest was dropped */
 	EXPECT_EQ(-ECANCELED, mb_reply(self->fds[0], tokens[ABANDONED - 1], "x", 1));
 	EXPECT_EQ(-ENOENT, mb_reply(self->fds[0], tokens[0], "x", 1));
+	/* a REPLY to an abandoned call forgets it */
+	ASSERT_EQ(0, mb_stat(self->fds[0], &st));
+	EXPECT_EQ(ABANDONED_KEPT - 1, st.abandoned);
 }
 
 TEST_HARNESS_MAIN
