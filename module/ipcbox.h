@@ -43,7 +43,8 @@
  *    change is for), so a waiter that takes the lock after waking sees the
  *    final state of its own request. No walk under it grows with the
  *    number of queued messages: a filtered search drops it every
- *    IPCBOX_SCAN_BATCH messages when someone else wants it.
+ *    IPCBOX_SCAN_BATCH messages when someone else waits for it, and
+ *    lets that task in before taking it again.
  *
  * @pollq has its own lock, taken by poll/epoll and by the wakeups that
  * follow a state change, after the mailbox lock is dropped.
@@ -116,6 +117,8 @@ struct ipcbox_waiter;
 #define IPCBOX_COPY_LOCKED_MAX	512
 /* A filtered search lets others at the lock after this many messages. */
 #define IPCBOX_SCAN_BATCH	64
+/* How long it waits, in cpu_relax()es, for a waiter to take the lock. */
+#define IPCBOX_LET_IN_SPINS	1024
 /* What an unbounded mailbox charges per message, beyond its payload. */
 #define IPCBOX_MSG_OVERHEAD	64
 /* Freed message objects a mailbox keeps for its next messages. */
@@ -235,6 +238,7 @@ struct ipcbox_call_ctx {
  * @lock:	The mailbox lock, see the overview.
  * @levels:	Queued messages, one FIFO list per priority.
  * @nonempty:	Bit p set when @levels[p] is not empty.
+ * @contending:	Tasks waiting for @lock in ipcbox_lock() (atomic).
  * @pendq:	Blocked senders whose messages wait for room, FIFO.
  * @syncq:	Blocked senders whose queued messages wait to be taken.
  * @parked:	Messages of CACHE sends that wait for room, FIFO.
@@ -291,6 +295,7 @@ struct ipcbox_mailbox {
 	spinlock_t lock;		/* the mailbox lock */
 	struct list_head levels[IPCBOX_PRIO_MAX];
 	u32 nonempty;
+	atomic_t contending;
 	struct list_head pendq;
 	struct list_head syncq;
 	struct list_head parked;
@@ -455,10 +460,20 @@ static inline void ipcbox_mailbox_get(struct ipcbox_mailbox *mb)
 	kref_get(&mb->ref);
 }
 
+/*
+ * A task that finds the lock taken says so in @contending while it waits:
+ * spin_is_contended() cannot tell on every kernel (a guest without
+ * paravirt spinlocks takes them with a test-and-set loop that leaves no
+ * trace in the lock word), and ipcbox_scan() must know.
+ */
 static inline void ipcbox_lock(struct ipcbox_mailbox *mb)
 	__acquires(&mb->lock)
 {
+	if (likely(spin_trylock(&mb->lock)))
+		return;
+	atomic_inc(&mb->contending);
 	spin_lock(&mb->lock);
+	atomic_dec(&mb->contending);
 }
 
 static inline void ipcbox_unlock(struct ipcbox_mailbox *mb)

@@ -730,6 +730,21 @@ long ipcbox_mailbox_send(struct ipcbox_file *f, struct ipcbox_tx *tx)
 /* ---- receive -------------------------------------------------------- */
 
 /*
+ * Just after dropping the lock, which @waiting tasks were waiting for:
+ * give one of them a moment to take it, or a test-and-set lock goes back
+ * to the task that just dropped it, whose cache has it. Bounded: a waiter
+ * whose CPU was taken from it (a preempted vCPU) is not waited for.
+ */
+static void ipcbox_let_in(struct ipcbox_mailbox *mb, int waiting)
+{
+	unsigned int spins = 0;
+
+	while (waiting && atomic_read(&mb->contending) >= waiting &&
+	       ++spins < IPCBOX_LET_IN_SPINS)
+		cpu_relax();
+}
+
+/*
  * The first message of @head, from its start, that @rx wants and nobody
  * has claimed. Every IPCBOX_SCAN_BATCH messages it lets others at the
  * lock if they want it, holding the message it is at to keep its place;
@@ -745,22 +760,27 @@ static struct ipcbox_msg *ipcbox_scan(struct ipcbox_mailbox *mb,
 {
 	struct ipcbox_msg *msg;
 	unsigned int n = 0;
+	int waiting;
 	bool still;
 
 	lockdep_assert_held(&mb->lock);
 	list_for_each_entry(msg, head, node) {
 		if (!(msg->flags & IPCBOX_MSG_CLAIMED) && ipcbox_match(msg, rx, ns))
 			return msg;
+		if (++n % IPCBOX_SCAN_BATCH)
+			continue;
 		/*
-		 * spin_is_contended(), not spin_needbreak(): that one says no
-		 * unless the kernel is preemptible, and the point is to let
-		 * the waiting task at the lock whatever the preemption model.
+		 * Not spin_needbreak(): that one says no unless the kernel is
+		 * preemptible, and the point is to let the waiting task at
+		 * the lock whatever the preemption model.
 		 */
-		if (++n % IPCBOX_SCAN_BATCH ||
-		    !(need_resched() || spin_is_contended(&mb->lock)) ||
+		waiting = atomic_read(&mb->contending);
+		if (!(need_resched() || waiting ||
+		      spin_is_contended(&mb->lock)) ||
 		    !ipcbox_msg_hold(msg))
 			continue;
 		ipcbox_unlock(mb);
+		ipcbox_let_in(mb, waiting);
 		cond_resched();
 		ipcbox_lock(mb);
 		still = msg->flags & home;
