@@ -117,9 +117,9 @@ selfcheck: deps
 vm-test: $(addprefix vm-test-,$(KERNELS))
 
 # Slab debugging (red zones, poisoning, owner tracking) on every kernel
-# for the memory-cgroup kmalloc caches, where ipcbox's messages and
-# mailboxes live; the debug kernel is slower and gets more time.
-TEST_APPEND	?= slub_debug=FZPU,kmalloc-cg-*
+# for the memory-cgroup kmalloc caches, where ipcbox's messages live, and
+# for its mailboxes' cache; the debug kernel is slower and gets more time.
+TEST_APPEND	?= slub_debug=FZPU,kmalloc-cg-*,ipcbox_mailbox
 vm_timeouts	= $(if $(filter debug,$(1)),-T 1200 -B 3600)
 # KASAN and lockdep make each message several times dearer: prodcons moves
 # fewer on the debug kernel (the torture and signal tests are timed), and

@@ -7,6 +7,7 @@
 #define _IPCBOX_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/slab.h>
 
 /*
  * 6.2 made the devnode() callbacks take a const device. Kbuild probes the
@@ -23,6 +24,16 @@
 #define ipcbox_class_create(name)	class_create(THIS_MODULE, name)
 #else
 #define ipcbox_class_create(name)	class_create(name)
+#endif
+
+/*
+ * 6.5 added SLAB_NO_MERGE. Before it a cache of ours may share the slabs
+ * of another of the same size, and outlive the module under its name.
+ */
+#ifdef SLAB_NO_MERGE
+#define IPCBOX_SLAB_NO_MERGE	SLAB_NO_MERGE
+#else
+#define IPCBOX_SLAB_NO_MERGE	0
 #endif
 
 #endif /* _IPCBOX_COMPAT_H */

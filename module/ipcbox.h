@@ -453,6 +453,8 @@ static inline struct ipcbox_msg_ext *ipcbox_msg_ext(const struct ipcbox_msg *msg
 }
 
 /* mailbox.c */
+int ipcbox_mailbox_init(void);
+void ipcbox_mailbox_exit(void);
 struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max);
 void ipcbox_mailbox_put(struct ipcbox_mailbox *mb);
 static inline void ipcbox_mailbox_get(struct ipcbox_mailbox *mb)

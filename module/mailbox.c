@@ -33,6 +33,7 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
+#include "compat.h"
 #include "ipcbox.h"
 
 static_assert(IPCBOX_PRIO_MAX <= 32);	/* @nonempty is a u32 */
@@ -1338,12 +1339,35 @@ void ipcbox_mailbox_release_file(struct ipcbox_file *f)
 
 /* ---- life cycle ----------------------------------------------------- */
 
+/*
+ * Mailboxes have a cache of their own: at 928 bytes, kmalloc's 1 KiB
+ * objects would waste a tenth of each. Charged to the creator's cgroup;
+ * aligned, so that two mailboxes never share a cache line (or the lock's
+ * line with another's counters); not merged with another cache, so that
+ * /proc/slabinfo shows what mailboxes take and unloading removes it.
+ */
+static struct kmem_cache *ipcbox_mailbox_cache;
+
+int __init ipcbox_mailbox_init(void)
+{
+	ipcbox_mailbox_cache = KMEM_CACHE(ipcbox_mailbox, SLAB_ACCOUNT |
+					  SLAB_HWCACHE_ALIGN |
+					  IPCBOX_SLAB_NO_MERGE);
+	return ipcbox_mailbox_cache ? 0 : -ENOMEM;
+}
+
+/* Every mailbox is gone: each holds a module reference through its fds or name. */
+void ipcbox_mailbox_exit(void)
+{
+	kmem_cache_destroy(ipcbox_mailbox_cache);
+}
+
 struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 {
 	struct ipcbox_mailbox *mb;
 	int p;
 
-	mb = kzalloc(sizeof(*mb), GFP_KERNEL_ACCOUNT);
+	mb = kmem_cache_zalloc(ipcbox_mailbox_cache, GFP_KERNEL);
 	if (!mb)
 		return NULL;
 	kref_init(&mb->ref);
@@ -1400,7 +1424,7 @@ static void ipcbox_mailbox_release(struct kref *ref)
 	if (mb->quota)
 		ipcbox_quota_uncharge(mb->quota);
 	put_user_ns(mb->user_ns);
-	kfree(mb);
+	kmem_cache_free(ipcbox_mailbox_cache, mb);
 }
 
 void ipcbox_mailbox_put(struct ipcbox_mailbox *mb)

@@ -54,9 +54,12 @@ static int __init ipcbox_init(void)
 	ret = ipcbox_msg_init();
 	if (ret)
 		return ret;
-	ret = ipcbox_registry_init(&ipcbox_mailbox_fops);
+	ret = ipcbox_mailbox_init();
 	if (ret)
 		goto out_msg;
+	ret = ipcbox_registry_init(&ipcbox_mailbox_fops);
+	if (ret)
+		goto out_mailbox;
 	ret = ipcbox_control_init();
 	if (ret)
 		goto out_registry;
@@ -66,6 +69,8 @@ static int __init ipcbox_init(void)
 
 out_registry:
 	ipcbox_registry_exit();
+out_mailbox:
+	ipcbox_mailbox_exit();
 out_msg:
 	ipcbox_msg_exit();
 	return ret;
@@ -75,6 +80,7 @@ static void __exit ipcbox_exit(void)
 {
 	ipcbox_control_exit();
 	ipcbox_registry_exit();
+	ipcbox_mailbox_exit();
 	ipcbox_msg_exit();
 }
 
