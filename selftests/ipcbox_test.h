@@ -778,11 +778,15 @@ static inline void bg_send_str(struct bg_op *op, int fd, long delay_ms,
 	memcpy(op->buf, s, op->len);
 }
 
-/* userfaultfd(2), its API handshake done: the fd, or -errno. */
+/*
+ * userfaultfd(2), its API handshake done: the fd, or -errno. Non-blocking:
+ * poll() on a blocking userfaultfd reports POLLERR at once, so waiting for
+ * a fault with a timeout needs O_NONBLOCK.
+ */
 static inline int uffd_open(void)
 {
 	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;

@@ -859,4 +859,139 @@ TEST(spare_objects_shared_by_concurrent_senders_and_receivers)
 	close(ctl);
 }
 
+#define HOLDERS_MAX	255	/* PEEKs that copy one message at once */
+#define HOLD_LEN	16
+
+struct held_peek {
+	pthread_t thread;
+	int fd;
+	char *buf;
+	uint32_t flags;
+	int64_t timeout;
+	int ret;
+	volatile int done;
+};
+
+static void *held_peek_fn(void *arg)
+{
+	struct held_peek *p = arg;
+
+	p->ret = mb_recv(p->fd, p->buf, HOLD_LEN, IPCBOX_RECV_PEEK | p->flags,
+			 p->timeout);
+	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void held_peek_start(struct held_peek *p, int fd, char *buf,
+			    uint32_t flags, int64_t timeout)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->buf = buf;
+	p->flags = flags;
+	p->timeout = timeout;
+	p->ret = INT_MIN;
+	if (pthread_create(&p->thread, NULL, held_peek_fn, p))
+		p->done = -1;
+}
+
+static bool held_peek_done_within(struct held_peek *p, int ms)
+{
+	while (!__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) && ms-- > 0)
+		sleep_ms(1);
+	return __atomic_load_n(&p->done, __ATOMIC_ACQUIRE);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/*
+ * A message counts the PEEKs copying it outside the lock, at most 255.
+ * With 255 of them stalled in their copy-out (userfaultfd pages), a
+ * further PEEK cannot hold the message: it must wait as a receive does,
+ * by its own rules: non-blocking EAGAIN, timed ETIMEDOUT, EINTR on a
+ * signal; it must not spin in the kernel until a holder lets go (which
+ * the owner of the pages may never allow). Then the stalled copies go on
+ * and each sees the whole message, which is still queued.
+ */
+TEST(peek_beyond_the_holder_limit_waits_by_its_own_rules)
+{
+	struct held_peek *held, nb, timed, intr;
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_zeropage zp;
+	struct sigaction sa;
+	char want[HOLD_LEN], buf[HOLD_LEN], extra[3][HOLD_LEN];
+	char *map;
+	int ctl, fd, uffd, faults = 0, i, bad = 0;
+	struct ipcbox_stat st;
+
+	CTL_OPEN_OR_SKIP(ctl);
+	uffd = uffd_open();
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(-uffd));
+	map = uffd_area(uffd, HOLDERS_MAX * page);
+	ASSERT_NE(MAP_FAILED, map);
+	held = calloc(HOLDERS_MAX, sizeof(*held));
+	ASSERT_NE(NULL, held);
+	fd = mb_anon(ctl, 1, HOLD_LEN);
+	ASSERT_GE(fd, 0);
+	memcpy(want, "held by 255 ...", HOLD_LEN);
+	ASSERT_EQ(0, mb_send(fd, want, HOLD_LEN, 0, 0));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;	/* no SA_RESTART */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	for (i = 0; i < HOLDERS_MAX; i++)
+		held_peek_start(&held[i], fd, map + i * page, 0,
+				IPCBOX_TIMEOUT_INFINITE);
+	while (faults < HOLDERS_MAX && uffd_fault_seen(uffd, 10000))
+		faults++;
+	ASSERT_EQ(HOLDERS_MAX, faults) TH_LOG("only %d copies stalled", faults);
+
+	held_peek_start(&nb, fd, extra[0], IPCBOX_NONBLOCK, 0);
+	held_peek_start(&timed, fd, extra[1], 0, 200 * NSEC_PER_MSEC);
+	held_peek_start(&intr, fd, extra[2], 0, IPCBOX_TIMEOUT_INFINITE);
+	EXPECT_TRUE(held_peek_done_within(&nb, 3000))
+		TH_LOG("a non-blocking PEEK did not return");
+	EXPECT_TRUE(held_peek_done_within(&timed, 3000))
+		TH_LOG("a PEEK with a 200 ms timeout did not return in 3 s");
+	sleep_ms(100);
+	EXPECT_FALSE(__atomic_load_n(&intr.done, __ATOMIC_ACQUIRE))
+		TH_LOG("a PEEK with no timeout returned %d", intr.ret);
+	pthread_kill(intr.thread, SIGUSR1);
+	EXPECT_TRUE(held_peek_done_within(&intr, 3000))
+		TH_LOG("a signal did not end a waiting PEEK");
+	/* none of them made a copy stall: the limit held */
+	EXPECT_FALSE(uffd_fault_seen(uffd, 0));
+
+	memset(&zp, 0, sizeof(zp));
+	zp.range.start = (uintptr_t)map;
+	zp.range.len = HOLDERS_MAX * page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	for (i = 0; i < HOLDERS_MAX; i++) {
+		pthread_join(held[i].thread, NULL);
+		if (held[i].ret != HOLD_LEN ||
+		    memcmp(map + i * page, want, HOLD_LEN))
+			bad++;
+	}
+	pthread_join(nb.thread, NULL);
+	pthread_join(timed.thread, NULL);
+	pthread_join(intr.thread, NULL);
+	EXPECT_EQ(-EAGAIN, nb.ret);
+	EXPECT_EQ(-ETIMEDOUT, timed.ret);
+	EXPECT_EQ(-EINTR, intr.ret);
+	EXPECT_EQ(0, bad) TH_LOG("%d of the stalled PEEKs did not see the message", bad);
+	ASSERT_EQ(0, mb_stat(fd, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(HOLD_LEN, mb_recv(fd, buf, sizeof(buf), IPCBOX_NONBLOCK, 0));
+	EXPECT_EQ(0, memcmp(buf, want, HOLD_LEN));
+	close(fd);
+	close(uffd);
+	munmap(map, HOLDERS_MAX * page);
+	free(held);
+	close(ctl);
+}
+
 TEST_HARNESS_MAIN
