@@ -967,10 +967,28 @@ static long ipcbox_take(struct ipcbox_mailbox *mb, struct ipcbox_file *f,
 	return msg->len;
 }
 
+/* Why a receive that would have to wait ends now, or 0 to wait. */
+static long ipcbox_wait_why_not(struct ipcbox_mailbox *mb,
+				const struct ipcbox_rx *rx)
+	__must_hold(&mb->lock)
+{
+	lockdep_assert_held(&mb->lock);
+	if (rx->dl.nonblock)
+		return -EAGAIN;
+	if (ipcbox_expired(&rx->dl)) {
+		mb->timeouts++;
+		return -ETIMEDOUT;
+	}
+	if (signal_pending(current))
+		return ipcbox_interrupted(&rx->dl);
+	return 0;
+}
+
 /*
  * Found @msg, but do not take it: it is too large for the buffer
  * (-EMSGSIZE, the info says how large), or a PEEK copies it out, holding
- * it while the lock is dropped. -EAGAIN: look again.
+ * it while the lock is dropped. -EAGAIN: it has as many holders as it
+ * can count; the lock was dropped for a tick, look again if you may wait.
  */
 static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
 			struct ipcbox_msg *msg, struct list_head *reap)
@@ -985,9 +1003,15 @@ static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
 		return -EMSGSIZE;
 	}
 	if (!ipcbox_msg_hold(msg)) {
-		/* That many peekers: let them go first. */
+		/*
+		 * That many peekers: let them go first, a tick at a time (a
+		 * signal ends the nap); the caller looks again if this
+		 * receive may still wait. Their copies may be stalled for
+		 * good (pages of a userfaultfd nobody serves), so neither
+		 * spin nor wait past the receive's own deadline.
+		 */
 		ipcbox_unlock(mb);
-		cond_resched();
+		schedule_timeout_interruptible(1);
 		ipcbox_lock(mb);
 		return -EAGAIN;
 	}
@@ -1034,15 +1058,7 @@ static long ipcbox_recv_why_not(struct ipcbox_mailbox *mb,
 	lockdep_assert_held(&mb->lock);
 	if (mb->shutdown)
 		return -EPIPE;
-	if (rx->dl.nonblock)
-		return -EAGAIN;
-	if (ipcbox_expired(&rx->dl)) {
-		mb->timeouts++;
-		return -ETIMEDOUT;
-	}
-	if (signal_pending(current))
-		return ipcbox_interrupted(&rx->dl);
-	return 0;
+	return ipcbox_wait_why_not(mb, rx);
 }
 
 /**
@@ -1074,6 +1090,10 @@ long ipcbox_mailbox_receive(struct ipcbox_file *f, struct ipcbox_rx *rx)
 		if (msg && (msg->len > rx->size || (rx->flags & IPCBOX_RECV_PEEK))) {
 			ret = ipcbox_look(mb, rx, msg, &reap);
 			if (ret != -EAGAIN)
+				break;
+			/* too many peekers: a wait like any other */
+			ret = ipcbox_wait_why_not(mb, rx);
+			if (ret)
 				break;
 			continue;
 		}
