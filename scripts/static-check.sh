@@ -5,6 +5,8 @@
 #   - a W=1 build: any compiler or modpost warning fails;
 #   - sparse (C=2): any warning or error in our own files fails;
 #   - checkpatch.pl --strict on module/*.[ch] and uapi/linux/*.h;
+#   - every __must_hold function asserts its lock to lockdep
+#     (scripts/lock-check.sh);
 #   - every man page renders without warnings (userspace/tests/man-check.sh),
 #     as installed, with the version filled in.
 #
@@ -55,6 +57,12 @@ if [ -n "$files" ]; then
 		echo "static-check: FAIL: checkpatch"
 		fail=1
 	fi
+fi
+
+echo "static-check: lockdep assertions"
+if ! (cd "$top" && scripts/lock-check.sh module/*.c); then
+	echo "static-check: FAIL: lock-check"
+	fail=1
 fi
 
 echo "static-check: man pages"
