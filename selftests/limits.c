@@ -251,6 +251,7 @@ TEST_F_TIMEOUT(limits, cache_sends_of_closed_fds_are_bounded_per_mailbox, 120)
 	int i, fd, ret, parked = 0, eagain = 0, other = 0, other_err = 0;
 	struct ipcbox_stat st;
 	char path[128], buf[16];
+	unsigned long long cached;
 	int n = 0;
 
 	test_name(self->name, sizeof(self->name), "lim");
@@ -282,6 +283,9 @@ TEST_F_TIMEOUT(limits, cache_sends_of_closed_fds_are_bounded_per_mailbox, 120)
 	ASSERT_EQ(0, mb_stat(self->fds[0], &st));
 	EXPECT_EQ(2, st.depth);
 	EXPECT_EQ(2, st.cached) TH_LOG("parked messages of closed fds not counted");
+	/* sysfs tells the same */
+	ASSERT_EQ(0, sysfs_attr_u64(self->name, "cached", &cached));
+	EXPECT_EQ(2, cached) TH_LOG("sysfs cached forgets parked messages of closed fds");
 	/* the parked messages were accepted: all of them come out */
 	while (mb_recv(self->fds[0], buf, sizeof(buf), 0, 0) >= 0 && n < 200)
 		n++;
