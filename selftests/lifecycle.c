@@ -523,6 +523,140 @@ TEST(rmmod_fails_while_an_fd_is_open_or_a_name_exists)
 	close(ctl);
 }
 
+/* As the caller's ids: open @arg read-write; 0, or its errno. */
+static int try_open_rdwr(void *arg)
+{
+	int fd = open(arg, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* Unload and load the module again, once it is unused: 0 or -errno. */
+static int reload_module(void)
+{
+	int64_t end = now_ns() + 20 * NSEC_PER_SEC;
+	int ret;
+
+	if (!wait_unused(5000))
+		return -EBUSY;
+	while ((ret = sys_delete_module(MODULE_NAME)) && is_busy(ret) &&
+	       now_ns() < end)
+		sleep_ms(1);
+	return ret ? ret : sys_finit_module(MODULE_PATH);
+}
+
+#define STALE_OTHER_UID	1001	/* neither the owner nor in the group */
+
+/* Open @arg each way as STALE_OTHER_UID: bits 1, 2, 4 opened, 64 not EACCES. */
+static int other_opens(const char *path)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	int i, fd, ret = 0, status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 255;
+	if (pid == 0) {
+		if (setgroups(0, NULL) ||
+		    setresgid(STALE_OTHER_UID, STALE_OTHER_UID, STALE_OTHER_UID) ||
+		    setresuid(STALE_OTHER_UID, STALE_OTHER_UID, STALE_OTHER_UID))
+			_exit(254);
+		for (i = 0; i < 3; i++) {
+			fd = open(path, modes[i] | O_CLOEXEC);
+			if (fd >= 0) {
+				ret |= 1 << i;
+				close(fd);
+			} else if (errno != EACCES) {
+				ret |= 64;
+			}
+		}
+		_exit(ret);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 255;
+	return WEXITSTATUS(status);
+}
+
+/* As TEST_UID: a 0600 mailbox named @arg; its errno, 0 when made. */
+static int user_creates_private(void *arg)
+{
+	int ctl = ctl_open(), fd;
+
+	if (ctl < 0)
+		return 200;
+	fd = mb_create(ctl, arg, 2, 64, 0600, 0);
+	return fd < 0 ? -fd : 0;
+}
+
+/*
+ * Minors start again from the first after a reload, so a node kept from
+ * before it (here one made with mknod, mode 0666, as a container's root
+ * can) has the device number of whatever mailbox is made first after it.
+ * Opening it must give no more than that mailbox's own owner, group and
+ * mode allow: another user's 0600 mailbox stays closed to everyone else.
+ */
+TEST(stale_node_after_a_reload_gives_only_what_the_new_mailbox_allows)
+{
+	char name_a[IPCBOX_NAME_MAX], name_b[IPCBOX_NAME_MAX];
+	char node[64], path[128];
+	struct stat st_a, st_b;
+	mode_t old;
+	int ctl, fd, ret;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (!path_exists(MODULE_PATH))
+		SKIP(return, "%s not found", MODULE_PATH);
+	if (!module_loaded())
+		SKIP(return, MODULE_NAME " is not loaded");
+	ASSERT_EQ(0, reload_module());
+	/* the first mailbox after a load, open to all, and a node of it */
+	ctl = ctl_open();
+	ASSERT_GE(ctl, 0);
+	test_name(name_a, sizeof(name_a), "stA");
+	old = umask(0);
+	fd = mb_create(ctl, name_a, 2, 64, 0666, 0);
+	ASSERT_GE(fd, 0);
+	dev_path(path, sizeof(path), name_a);
+	ASSERT_EQ(0, stat(path, &st_a)) TH_LOG("%s: %m", path);
+	snprintf(node, sizeof(node), "/tmp/kst-stale-%d", getpid());
+	ret = mknod(node, S_IFCHR | 0666, st_a.st_rdev);
+	umask(old);
+	ASSERT_EQ(0, ret) TH_LOG("mknod %s: %m", node);
+	EXPECT_EQ(7, other_opens(node)) TH_LOG("mailbox A is 0666");
+	close(fd);
+	EXPECT_EQ(0, mb_unlink(ctl, name_a));
+	close(ctl);
+
+	/* a reload, and the first mailbox after it: another user's, 0600 */
+	ret = reload_module();
+	if (ret) {
+		unlink(node);
+		ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
+	}
+	test_name(name_b, sizeof(name_b), "stB");
+	ret = run_as_user(user_creates_private, name_b);
+	EXPECT_EQ(0, ret) TH_LOG("create as uid %d: %s", TEST_UID, strerror(ret));
+	dev_path(path, sizeof(path), name_b);
+	if (!ret && stat(path, &st_b) == 0) {
+		EXPECT_EQ(st_a.st_rdev, st_b.st_rdev)
+			TH_LOG("the minor was not given again");
+		/* the stale 0666 node opens nothing for a third user */
+		EXPECT_EQ(0, other_opens(node))
+			TH_LOG("bits: 1 O_RDONLY, 2 O_WRONLY, 4 O_RDWR opened, 64 not EACCES");
+		/* and is B's node for B's owner, as any node of B is */
+		EXPECT_EQ(0, run_as_user(try_open_rdwr, node));
+	}
+	unlink(node);
+	ctl = ctl_open();
+	ASSERT_GE(ctl, 0);
+	EXPECT_EQ(0, mb_unlink(ctl, name_b));
+	close(ctl);
+}
+
 struct cyc_shared {
 	volatile int stop;
 	uint64_t ok, clean_err, bad, named;
