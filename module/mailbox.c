@@ -988,7 +988,8 @@ static long ipcbox_wait_why_not(struct ipcbox_mailbox *mb,
  * Found @msg, but do not take it: it is too large for the buffer
  * (-EMSGSIZE, the info says how large), or a PEEK copies it out, holding
  * it while the lock is dropped. -EAGAIN: it has as many holders as it
- * can count; the lock was dropped for a tick, look again if you may wait.
+ * can count; unless @rx may not wait, the lock was dropped for a tick:
+ * look again if it may still wait.
  */
 static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
 			struct ipcbox_msg *msg, struct list_head *reap)
@@ -1010,6 +1011,8 @@ static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
 		 * good (pages of a userfaultfd nobody serves), so neither
 		 * spin nor wait past the receive's own deadline.
 		 */
+		if (rx->dl.nonblock)
+			return -EAGAIN;
 		ipcbox_unlock(mb);
 		schedule_timeout_interruptible(1);
 		ipcbox_lock(mb);
@@ -1376,7 +1379,7 @@ int __init ipcbox_mailbox_init(void)
 	return ipcbox_mailbox_cache ? 0 : -ENOMEM;
 }
 
-/* Every mailbox is gone: each holds a module reference through its fds or name. */
+/* No mailbox is left: each holds a module reference (its fds, its name). */
 void ipcbox_mailbox_exit(void)
 {
 	kmem_cache_destroy(ipcbox_mailbox_cache);
