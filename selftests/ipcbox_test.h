@@ -618,6 +618,21 @@ static inline int unlink_named(void *arg)
 	return ret < 0 ? -ret : 0;
 }
 
+/*
+ * For run_as_user() and the like: a 0600 mailbox named @arg (capacity 2,
+ * 64-byte messages), the child's own. Its errno (0 when made), 200
+ * without the control node.
+ */
+static inline int create_named_0600(void *arg)
+{
+	int ctl = ctl_open(), fd;
+
+	if (ctl < 0)
+		return 200;
+	fd = mb_create(ctl, arg, 2, 64, 0600, 0);
+	return fd < 0 ? -fd : 0;
+}
+
 static inline int wait_child(pid_t pid)
 {
 	int status;

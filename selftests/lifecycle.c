@@ -580,17 +580,6 @@ static int other_opens(const char *path)
 	return WEXITSTATUS(status);
 }
 
-/* As TEST_UID: a 0600 mailbox named @arg; its errno, 0 when made. */
-static int user_creates_private(void *arg)
-{
-	int ctl = ctl_open(), fd;
-
-	if (ctl < 0)
-		return 200;
-	fd = mb_create(ctl, arg, 2, 64, 0600, 0);
-	return fd < 0 ? -fd : 0;
-}
-
 /*
  * Minors start again from the first after a reload, so a node kept from
  * before it (here one made with mknod, mode 0666, as a container's root
@@ -638,7 +627,7 @@ TEST(stale_node_after_a_reload_gives_only_what_the_new_mailbox_allows)
 		ASSERT_EQ(0, ret) TH_LOG("reload: %s", strerror(-ret));
 	}
 	test_name(name_b, sizeof(name_b), "stB");
-	ret = run_as_user(user_creates_private, name_b);
+	ret = run_as_user(create_named_0600, name_b);
 	EXPECT_EQ(0, ret) TH_LOG("create as uid %d: %s", TEST_UID, strerror(ret));
 	dev_path(path, sizeof(path), name_b);
 	if (!ret && stat(path, &st_b) == 0) {

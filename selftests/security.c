@@ -322,22 +322,12 @@ TEST_F(security, root_of_a_user_namespace_cannot_unlink_or_shut_down)
 	EXPECT_EQ(2, mb_recv(self->fd, buf, sizeof(buf), 0, 0));
 }
 
-static int user_creates_named(void *arg)
-{
-	int ctl = ctl_open(), fd;
-
-	if (ctl < 0)
-		return 200;
-	fd = mb_create(ctl, arg, 2, 64, 0600, 0);
-	return fd < 0 ? -fd : 0;
-}
-
 TEST_F(security, root_may_unlink_and_shut_down_a_users_mailbox)
 {
 	char path[128];
 	int fd;
 
-	ASSERT_EQ(0, run_as(TEST_UID, TEST_GID, user_creates_named, self->name));
+	ASSERT_EQ(0, run_as(TEST_UID, TEST_GID, create_named_0600, self->name));
 	dev_path(path, sizeof(path), self->name);
 	/* CAP_DAC_OVERRIDE opens it, CAP_IPC_OWNER shuts it down */
 	fd = open(path, O_RDWR);
