@@ -582,10 +582,12 @@ static inline void sysfs_dir(char *buf, size_t sz, const char *name)
 }
 
 /*
- * Drop to TEST_UID/TEST_GID in a child and run fn(arg) there. Returns fn's
- * return value (0..255), or 255 when the child could not switch or died.
+ * Drop to @uid/@gid (no supplementary groups) in a child and run fn(arg)
+ * there. Returns fn's return value (0..255), 254 when the child could not
+ * switch, 255 when it could not start or died.
  */
-static inline int run_as_user(int (*fn)(void *), void *arg)
+static inline int run_as_ids(uid_t uid, gid_t gid, int (*fn)(void *),
+			     void *arg)
 {
 	int status;
 	pid_t pid = fork();
@@ -593,14 +595,43 @@ static inline int run_as_user(int (*fn)(void *), void *arg)
 	if (pid < 0)
 		return 255;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(TEST_GID, TEST_GID, TEST_GID) ||
-		    setresuid(TEST_UID, TEST_UID, TEST_UID))
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+		    setresuid(uid, uid, uid))
 			_exit(254);
 		_exit(fn(arg) & 0xff);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return 255;
 	return WEXITSTATUS(status);
+}
+
+/* run_as_ids() as TEST_UID/TEST_GID. */
+static inline int run_as_user(int (*fn)(void *), void *arg)
+{
+	return run_as_ids(TEST_UID, TEST_GID, fn, arg);
+}
+
+/*
+ * For run_as_ids() and the like: open the node @arg each way. Bits: 1
+ * O_RDONLY opened, 2 O_WRONLY opened, 4 O_RDWR opened, 64 an errno other
+ * than EACCES.
+ */
+static inline int try_opens_path(void *arg)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	const char *path = arg;
+	int i, fd, ret = 0;
+
+	for (i = 0; i < 3; i++) {
+		fd = open(path, modes[i] | O_CLOEXEC);
+		if (fd >= 0) {
+			ret |= 1 << i;
+			close(fd);
+		} else if (errno != EACCES) {
+			ret |= 64;
+		}
+	}
+	return ret;
 }
 
 /*

@@ -550,36 +550,6 @@ static int reload_module(void)
 
 #define STALE_OTHER_UID	1001	/* neither the owner nor in the group */
 
-/* Open @arg each way as STALE_OTHER_UID: bits 1, 2, 4 opened, 64 not EACCES. */
-static int other_opens(const char *path)
-{
-	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	int i, fd, ret = 0, status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return 255;
-	if (pid == 0) {
-		if (setgroups(0, NULL) ||
-		    setresgid(STALE_OTHER_UID, STALE_OTHER_UID, STALE_OTHER_UID) ||
-		    setresuid(STALE_OTHER_UID, STALE_OTHER_UID, STALE_OTHER_UID))
-			_exit(254);
-		for (i = 0; i < 3; i++) {
-			fd = open(path, modes[i] | O_CLOEXEC);
-			if (fd >= 0) {
-				ret |= 1 << i;
-				close(fd);
-			} else if (errno != EACCES) {
-				ret |= 64;
-			}
-		}
-		_exit(ret);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return 255;
-	return WEXITSTATUS(status);
-}
-
 /*
  * Minors start again from the first after a reload, so a node kept from
  * before it (here one made with mknod, mode 0666, as a container's root
@@ -615,7 +585,9 @@ TEST(stale_node_after_a_reload_gives_only_what_the_new_mailbox_allows)
 	ret = mknod(node, S_IFCHR | 0666, st_a.st_rdev);
 	umask(old);
 	ASSERT_EQ(0, ret) TH_LOG("mknod %s: %m", node);
-	EXPECT_EQ(7, other_opens(node)) TH_LOG("mailbox A is 0666");
+	EXPECT_EQ(7, run_as_ids(STALE_OTHER_UID, STALE_OTHER_UID,
+				try_opens_path, node))
+		TH_LOG("mailbox A is 0666");
 	close(fd);
 	EXPECT_EQ(0, mb_unlink(ctl, name_a));
 	close(ctl);
@@ -634,7 +606,8 @@ TEST(stale_node_after_a_reload_gives_only_what_the_new_mailbox_allows)
 		EXPECT_EQ(st_a.st_rdev, st_b.st_rdev)
 			TH_LOG("the minor was not given again");
 		/* the stale 0666 node opens nothing for a third user */
-		EXPECT_EQ(0, other_opens(node))
+		EXPECT_EQ(0, run_as_ids(STALE_OTHER_UID, STALE_OTHER_UID,
+					try_opens_path, node))
 			TH_LOG("bits: 1 O_RDONLY, 2 O_WRONLY, 4 O_RDWR opened, 64 not EACCES");
 		/* and is B's node for B's owner, as any node of B is */
 		EXPECT_EQ(0, run_as_user(try_open_rdwr, node));

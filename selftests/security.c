@@ -172,28 +172,6 @@ static void *shared_alloc(size_t size)
 
 /* ---- node modes, unlink and shutdown ---------------------------------- */
 
-/*
- * Open a node each way. Bits: 1 O_RDONLY opened, 2 O_WRONLY opened,
- * 4 O_RDWR opened, 64 an errno other than EACCES.
- */
-static int try_opens_path(void *arg)
-{
-	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	const char *path = arg;
-	int i, fd, ret = 0;
-
-	for (i = 0; i < 3; i++) {
-		fd = open(path, modes[i] | O_CLOEXEC);
-		if (fd >= 0) {
-			ret |= 1 << i;
-			close(fd);
-		} else if (errno != EACCES) {
-			ret |= 64;
-		}
-	}
-	return ret;
-}
-
 /* try_opens_path() on /dev/ipcbox/NAME */
 static int try_opens(void *arg)
 {
