@@ -236,7 +236,7 @@ void memory_bench(void);
 
 /* ---- options (ipcbox-bench.c) --------------------------------------- */
 
-extern int opt_runs, opt_quick;
+extern int opt_runs, opt_quick, opt_batch;
 extern double opt_target;	/* seconds per measured run */
 extern const char *opt_only;
 

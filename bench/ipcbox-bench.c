@@ -35,7 +35,7 @@
  * Under the instruction counter a run's figure repeats to within 0.1 %,
  * so three short runs are enough; under wall time ask for more.
  */
-int opt_runs = 3, opt_quick;
+int opt_runs = 3, opt_quick, opt_batch;
 double opt_target = 0.1;	/* seconds per measured run */
 const char *opt_only;
 
@@ -61,7 +61,7 @@ static void usage(void)
 		"usage: ipcbox-bench [--quick] [--runs N] [--time SECS] [--csv FILE]\n"
 		"                    [--only a,b,...] [--scenario rtt|tput|mpmc|memory|all]\n"
 		"                    [--cpus 1|2|both] [--size N] [--capacity N]\n"
-		"                    [--procs N] [--list]\n");
+		"                    [--procs N] [--batch N] [--list]\n");
 	exit(2);
 }
 
@@ -112,6 +112,8 @@ static int value_option(const char *name, const char *v)
 		only_cap = atol(v);
 	else if (!strcmp(name, "--procs"))
 		only_procs = atol(v);
+	else if (!strcmp(name, "--batch"))
+		opt_batch = atoi(v);
 	else
 		return 0;
 	return 1;

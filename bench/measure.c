@@ -66,8 +66,13 @@ static int add_rows(const struct run_cfg *base)
 
 		if (!backend_wanted(b) || !backend_runs_in(b, base->scen, base))
 			continue;
-		for (int k = 0; k < (b->batched ? NR_BATCH_SIZES : 1); k++, n++)
+		for (int k = 0; k < (b->batched ? NR_BATCH_SIZES : 1); k++) {
+			/* --batch N: ipcbox-batch at that size only */
+			if (b->batched && opt_batch && batch_sizes[k] != opt_batch)
+				continue;
 			row_new(base, b, b->batched ? batch_sizes[k] : 0);
+			n++;
+		}
 	}
 	return n;
 }

@@ -10,6 +10,8 @@
 #
 # usage: profile.sh -k KERNEL -m ipcbox.ko -b ipcbox-bench -o OUT_DIR
 #
+# BENCH_PROFILES="tput-batch rtt-call" runs only the profiles named.
+#
 # Leaves OUT_DIR/NAME.txt per profile below (perf report, by symbol,
 # self samples) and the VM logs under OUT_DIR/vm.
 
@@ -40,10 +42,20 @@ rtt-ipcbox	--scenario rtt --size 64 --only ipcbox
 rtt-call	--scenario rtt --size 64 --only ipcbox-call
 rtt-pipe	--scenario rtt --size 64 --only pipe
 tput-ipcbox	--scenario tput --size 64 --capacity 64 --only ipcbox
-tput-batch	--scenario tput --size 64 --capacity 64 --only ipcbox-batch
+tput-batch	--scenario tput --size 64 --capacity 64 --only ipcbox-batch --batch 64
 tput-pipe	--scenario tput --size 64 --capacity 64 --only pipe
 tput-mq		--scenario tput --size 64 --capacity 64 --only posix-mq
 "
+
+if [ -n "${BENCH_PROFILES:-}" ]; then
+	profiles=$(printf '%s\n' "$profiles" | while IFS='	' read -r name args; do
+		case " $BENCH_PROFILES " in
+		*" $name "*) printf '%s\t%s\n' "$name" "$args" ;;
+		esac
+	done)
+	[ -n "$profiles" ] ||
+		{ echo "profile: none of $BENCH_PROFILES is a profile" >&2; exit 2; }
+fi
 
 cp "$bin" "$out/guest/ipcbox-bench"
 {
