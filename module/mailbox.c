@@ -858,8 +858,15 @@ void ipcbox_fill_info(const struct ipcbox_msg *msg,
 	info->priority = msg->prio;
 	info->sender_tgid = pid_nr_ns(msg->tgid, ns);
 	info->sender_tid = pid_nr_ns(ext && ext->tid ? ext->tid : msg->tgid, ns);
-	info->sender_uid = from_kuid_munged(user_ns, msg->uid);
-	info->sender_gid = from_kgid_munged(user_ns, msg->gid);
+	/* The initial namespace maps every valid id to itself. */
+	if (user_ns == &init_user_ns && uid_valid(msg->uid) &&
+	    gid_valid(msg->gid)) {
+		info->sender_uid = __kuid_val(msg->uid);
+		info->sender_gid = __kgid_val(msg->gid);
+	} else {
+		info->sender_uid = from_kuid_munged(user_ns, msg->uid);
+		info->sender_gid = from_kgid_munged(user_ns, msg->gid);
+	}
 	if (!peek && ext && ext->call)
 		info->token = ext->call->token;
 }
@@ -907,6 +914,29 @@ static int ipcbox_put_info(const struct ipcbox_rx *rx)
 }
 
 /*
+ * copy_to_user_nofault() of the info, inline: in the kernel's own size
+ * (the common case) a copy of constant size, which needs no run-time
+ * object check.
+ */
+static __always_inline bool ipcbox_info_nofault(const struct ipcbox_rx *rx,
+						size_t isize)
+{
+	unsigned long left = isize;
+
+	if (access_ok(rx->uinfo, isize)) {
+		pagefault_disable();
+		if (isize == sizeof(rx->info))
+			left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
+						       sizeof(rx->info));
+		else
+			left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
+						       isize);
+		pagefault_enable();
+	}
+	return !left;
+}
+
+/*
  * Copy claimed @msg out, under the lock if that cannot fault: the payload
  * is small and the info no larger than the kernel's.
  */
@@ -923,7 +953,7 @@ static bool ipcbox_copy_out_msg(struct ipcbox_mailbox *mb,
 	if (msg->len + isize <= IPCBOX_COPY_LOCKED_MAX &&
 	    isize <= sizeof(rx->info) &&
 	    !copy_to_user_nofault(rx->buf, msg->data, msg->len) &&
-	    (!isize || !copy_to_user_nofault(rx->uinfo, &rx->info, isize)))
+	    (!isize || ipcbox_info_nofault(rx, isize)))
 		return true;
 	ipcbox_unlock(mb);
 	ok = !copy_to_user(rx->buf, msg->data, msg->len) && !ipcbox_put_info(rx);
