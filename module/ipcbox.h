@@ -47,7 +47,9 @@
  *    lets that task in before taking it again.
  *
  * @pollq has its own lock, taken by poll/epoll and by the wakeups that
- * follow a state change, after the mailbox lock is dropped.
+ * follow a state change, after the mailbox lock is dropped. So has the
+ * list of spare message objects (@spare_lock, msg.c), taken with no other
+ * lock held, around a list operation only.
  *
  * Messages and holders
  * --------------------
@@ -121,8 +123,12 @@ struct ipcbox_waiter;
 #define IPCBOX_LET_IN_SPINS	1024
 /* What an unbounded mailbox charges per message, beyond its payload. */
 #define IPCBOX_MSG_OVERHEAD	64
-/* Freed message objects a mailbox keeps for its next messages. */
-#define IPCBOX_SPARES		2
+/*
+ * Freed message objects a mailbox keeps for its next messages: in slots,
+ * without a lock, and beyond them in a list.
+ */
+#define IPCBOX_SPARE_SLOTS	2
+#define IPCBOX_SPARES		16
 /* Calls whose caller gave up, kept per mailbox for their ECANCELED. */
 #define IPCBOX_ABANDONED_MAX	256
 
@@ -247,6 +253,9 @@ struct ipcbox_call_ctx {
  * @abandoned:	Received CALLs whose caller gave up, oldest first.
  * @spare:	Objects of the last small messages freed, for the next of
  *		their size classes (msg.c; cmpxchg, no lock).
+ * @spare_lock: Protects @spares and @nr_spares (msg.c); taken alone.
+ * @spares:	Objects of small messages freed before those in @spare.
+ * @nr_spares:	How many, at most IPCBOX_SPARES.
  * @pollq:	poll/epoll/select waiters.
  * @fasync:	SIGIO subscribers.
  * @capacity:	0, 1..max_capacity or IPCBOX_CAPACITY_UNBOUNDED. Constant.
@@ -302,7 +311,10 @@ struct ipcbox_mailbox {
 	struct list_head receivers;
 	struct list_head calls;
 	struct list_head abandoned;
-	struct ipcbox_msg *spare[IPCBOX_SPARES];
+	struct ipcbox_msg *spare[IPCBOX_SPARE_SLOTS];
+	spinlock_t spare_lock;		/* for @spares and @nr_spares */
+	u32 nr_spares;
+	struct list_head spares;
 	wait_queue_head_t pollq;
 	struct fasync_struct *fasync;
 	u32 capacity;
@@ -442,6 +454,7 @@ struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,
 				    bool ext);
 void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg);
 void ipcbox_msg_destroy(struct ipcbox_msg *msg);
+void ipcbox_spares_free(struct ipcbox_mailbox *mb);
 struct ipcbox_call_ctx *ipcbox_call_alloc(u32 reply_size);
 void ipcbox_call_put(struct ipcbox_call_ctx *call);
 

@@ -1433,6 +1433,8 @@ struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 	INIT_LIST_HEAD(&mb->receivers);
 	INIT_LIST_HEAD(&mb->calls);
 	INIT_LIST_HEAD(&mb->abandoned);
+	spin_lock_init(&mb->spare_lock);
+	INIT_LIST_HEAD(&mb->spares);
 	init_waitqueue_head(&mb->pollq);
 	INIT_LIST_HEAD(&mb->list);
 	mb->capacity = capacity;
@@ -1471,9 +1473,7 @@ static void ipcbox_mailbox_release(struct kref *ref)
 	for (p = 0; p < IPCBOX_PRIO_MAX; p++)
 		ipcbox_free_list(&mb->levels[p]);
 	ipcbox_free_list(&mb->parked);
-	for (p = 0; p < IPCBOX_SPARES; p++)
-		if (mb->spare[p])
-			ipcbox_msg_destroy(mb->spare[p]);
+	ipcbox_spares_free(mb);
 	if (mb->quota)
 		ipcbox_quota_uncharge(mb->quota);
 	put_user_ns(mb->user_ns);

@@ -79,13 +79,17 @@ static size_t ipcbox_msg_size(size_t len, bool ext)
 
 /*
  * Every mailbox keeps the objects of the last small messages it freed
- * (IPCBOX_SPARES of them, of any kmalloc size classes), for the next
- * messages of the same classes: a round trip then allocates nothing, as
- * a pipe reuses its last page, also a CALL, whose request and reply are
- * of two classes. The objects stay charged to the memory cgroup of
+ * (up to IPCBOX_SPARE_SLOTS + IPCBOX_SPARES of them, of any kmalloc size
+ * classes up to
+ * IPCBOX_SPARE_SIZE_MAX), for its next messages of the same classes: a
+ * queue that fills and drains then allocates nothing, as a pipe reuses
+ * its pages, nor does a round trip or a CALL, whose request and reply
+ * are of two classes. The objects stay charged to the memory cgroup of
  * whoever allocated them.
  */
 #define IPCBOX_SPARE_SIZE_MAX	256
+/* How many spares a message looks at for one of its class. */
+#define IPCBOX_SPARE_LOOK	4
 
 static size_t ipcbox_msg_class(size_t size)
 {
@@ -99,15 +103,45 @@ static size_t ipcbox_spare_class(const struct ipcbox_msg *msg)
 						msg->flags & IPCBOX_MSG_EXT));
 }
 
-/* A spare object of the class of @size from @mb, or a new object. */
-static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
-					 size_t size)
+/* Keep @msg's object in @mb's list of spares; false when it is full. */
+static bool ipcbox_spare_put_list(struct ipcbox_mailbox *mb,
+				  struct ipcbox_msg *msg)
 {
-	size_t class = ipcbox_msg_class(size);
-	struct ipcbox_msg *msg;
+	bool kept = false;
+
+	spin_lock(&mb->spare_lock);
+	if (mb->nr_spares < IPCBOX_SPARES) {
+		list_add(&msg->node, &mb->spares);
+		mb->nr_spares++;
+		kept = true;
+	}
+	spin_unlock(&mb->spare_lock);
+	return kept;
+}
+
+/* Keep @msg's object as a spare of @mb; false when @mb has enough. */
+static bool ipcbox_spare_put(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
+{
 	int i;
 
-	for (i = 0; class && mb && i < IPCBOX_SPARES; i++) {
+	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++)
+		if (!READ_ONCE(mb->spare[i]) && !cmpxchg(&mb->spare[i], NULL, msg))
+			return true;
+	return ipcbox_spare_put_list(mb, msg);
+}
+
+/*
+ * A spare object of @class from @mb, or NULL. The last ones freed are in
+ * @mb's slots, taken with an exchange, no lock: enough for a round trip
+ * or a CALL; those before them in its list, for a queue that fills.
+ */
+static struct ipcbox_msg *ipcbox_spare_get(struct ipcbox_mailbox *mb,
+					   size_t class)
+{
+	struct ipcbox_msg *msg, *found = NULL;
+	int i, n = 0;
+
+	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++) {
 		/*
 		 * Take the object before reading its header: once another
 		 * task took it, it may be in use or freed.
@@ -119,14 +153,60 @@ static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
 			continue;
 		if (ipcbox_spare_class(msg) == class)
 			return msg;
-		/* Of another class: back in its slot, unless that was refilled. */
-		if (cmpxchg(&mb->spare[i], NULL, msg))
+		/* Of another class: back in its slot, or to the list. */
+		if (cmpxchg(&mb->spare[i], NULL, msg) &&
+		    !ipcbox_spare_put_list(mb, msg))
 			ipcbox_msg_destroy(msg);
+	}
+	if (!READ_ONCE(mb->nr_spares))
+		return NULL;
+	spin_lock(&mb->spare_lock);
+	list_for_each_entry(msg, &mb->spares, node) {
+		if (ipcbox_spare_class(msg) == class) {
+			list_del(&msg->node);
+			mb->nr_spares--;
+			found = msg;
+			break;
+		}
+		if (++n == IPCBOX_SPARE_LOOK)
+			break;
+	}
+	spin_unlock(&mb->spare_lock);
+	return found;
+}
+
+/* A spare object of the class of @size from @mb, or a new object. */
+static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
+					 size_t size)
+{
+	size_t class = ipcbox_msg_class(size);
+	struct ipcbox_msg *msg;
+
+	if (class && mb) {
+		msg = ipcbox_spare_get(mb, class);
+		if (msg)
+			return msg;
 	}
 	msg = kvmalloc(class ?: size, IPCBOX_GFP_MSG);
 	if (msg)
 		percpu_counter_inc(&ipcbox_live);
 	return msg;
+}
+
+/* Free the spare objects of @mb, which is going away. */
+void ipcbox_spares_free(struct ipcbox_mailbox *mb)
+{
+	struct ipcbox_msg *msg, *tmp;
+
+	int i;
+
+	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++)
+		if (mb->spare[i])
+			ipcbox_msg_destroy(mb->spare[i]);
+	list_for_each_entry_safe(msg, tmp, &mb->spares, node)
+		ipcbox_msg_destroy(msg);
+	INIT_LIST_HEAD(&mb->spares);
+	mb->nr_spares = 0;
 }
 
 /**
@@ -188,7 +268,6 @@ struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,
 void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 {
 	struct ipcbox_msg_ext *ext = ipcbox_msg_ext(msg);
-	int i;
 
 	put_pid(msg->tgid);
 	if (ext) {
@@ -196,11 +275,8 @@ void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 		if (ext->call)
 			ipcbox_call_put(ext->call);
 	}
-	if (mb && ipcbox_spare_class(msg))
-		for (i = 0; i < IPCBOX_SPARES; i++)
-			if (!READ_ONCE(mb->spare[i]) &&
-			    !cmpxchg(&mb->spare[i], NULL, msg))
-				return;
+	if (mb && ipcbox_spare_class(msg) && ipcbox_spare_put(mb, msg))
+		return;
 	ipcbox_msg_destroy(msg);
 }
 
