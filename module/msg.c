@@ -103,14 +103,18 @@ static size_t ipcbox_spare_class(const struct ipcbox_msg *msg)
 						msg->flags & IPCBOX_MSG_EXT));
 }
 
-/* Keep @msg's object in @mb's list of spares; false when it is full. */
+/*
+ * Keep @msg's object in @mb's list of spares; false when it is full. A
+ * mailbox keeps no more of them than it can queue messages: a round
+ * trip, capacity 1, needs the slots only.
+ */
 static bool ipcbox_spare_put_list(struct ipcbox_mailbox *mb,
 				  struct ipcbox_msg *msg)
 {
 	bool kept = false;
 
 	spin_lock(&mb->spare_lock);
-	if (mb->nr_spares < IPCBOX_SPARES) {
+	if (mb->nr_spares < min_t(u32, IPCBOX_SPARES, mb->capacity)) {
 		list_add(&msg->node, &mb->spares);
 		mb->nr_spares++;
 		kept = true;
