@@ -857,7 +857,8 @@ void ipcbox_fill_info(const struct ipcbox_msg *msg,
 	info->len = msg->len;
 	info->priority = msg->prio;
 	info->sender_tgid = pid_nr_ns(msg->tgid, ns);
-	info->sender_tid = pid_nr_ns(ext && ext->tid ? ext->tid : msg->tgid, ns);
+	info->sender_tid = ext && ext->tid ? pid_nr_ns(ext->tid, ns) :
+					     info->sender_tgid;
 	/* The initial namespace maps every valid id to itself. */
 	if (user_ns == &init_user_ns && uid_valid(msg->uid) &&
 	    gid_valid(msg->gid)) {
