@@ -105,6 +105,7 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 
@@ -445,8 +446,23 @@ void ipcbox_quota_uncharge(struct ipcbox_quota *quota);
 unsigned int ipcbox_quota_mailboxes(void);
 
 /* msg.c */
-int ipcbox_copy_out(void __user *uarg, size_t usize, const void *k,
-		    size_t ksize);
+int ipcbox_copy_out_sized(void __user *uarg, size_t usize, const void *k,
+			  size_t ksize);
+
+/*
+ * Copy a struct out in the caller's size @usize: truncated, or with what
+ * the caller has beyond ours zero-filled. Return 0 or -EFAULT. In the
+ * kernel's own size (the common case) it is a copy of a size the compiler
+ * sees, which needs no run-time object check.
+ */
+static __always_inline int ipcbox_copy_out(void __user *uarg, size_t usize,
+					   const void *k, size_t ksize)
+{
+	if (usize == ksize)
+		return copy_to_user(uarg, k, ksize) ? -EFAULT : 0;
+	return ipcbox_copy_out_sized(uarg, usize, k, ksize);
+}
+
 int ipcbox_msg_init(void);
 void ipcbox_msg_exit(void);
 struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,

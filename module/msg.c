@@ -49,12 +49,9 @@ void ipcbox_msg_exit(void)
 	percpu_counter_destroy(&ipcbox_live);
 }
 
-/*
- * Copy a struct out in the caller's size @usize: truncated, or with what
- * the caller has beyond ours zero-filled. Return 0 or -EFAULT.
- */
-int ipcbox_copy_out(void __user *uarg, size_t usize, const void *k,
-		    size_t ksize)
+/* ipcbox_copy_out() of a caller's size other than the kernel's. */
+int ipcbox_copy_out_sized(void __user *uarg, size_t usize, const void *k,
+			  size_t ksize)
 {
 	if (copy_to_user(uarg, k, min(usize, ksize)))
 		return -EFAULT;
