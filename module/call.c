@@ -91,7 +91,7 @@ long ipcbox_call_request(struct ipcbox_file *f, struct ipcbox_call_args *a)
 	struct ipcbox_call_ctx *call;
 	long ret;
 
-	call = ipcbox_call_alloc(a->reply_size);
+	call = ipcbox_call_alloc(mb, a->reply_size);
 	if (!call)
 		return -ENOMEM;
 	call->tag = a->tag;
@@ -105,7 +105,7 @@ long ipcbox_call_request(struct ipcbox_file *f, struct ipcbox_call_args *a)
 		call->caller = NULL;
 		ipcbox_unlock(mb);
 	}
-	ipcbox_call_put(call);
+	ipcbox_call_put_spare(mb, call);
 	if (!reply)
 		return ret;
 

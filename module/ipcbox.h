@@ -257,6 +257,8 @@ struct ipcbox_call_ctx {
  * @spare_lock: Protects @spares and @nr_spares (msg.c); taken alone.
  * @spares:	Objects of small messages freed before those in @spare.
  * @nr_spares:	How many, at most IPCBOX_SPARES.
+ * @spare_call:	The context of the last call that ended, for the next
+ *		(msg.c; cmpxchg, no lock).
  * @pollq:	poll/epoll/select waiters.
  * @fasync:	SIGIO subscribers.
  * @capacity:	0, 1..max_capacity or IPCBOX_CAPACITY_UNBOUNDED. Constant.
@@ -316,6 +318,7 @@ struct ipcbox_mailbox {
 	spinlock_t spare_lock;		/* for @spares and @nr_spares */
 	u32 nr_spares;
 	struct list_head spares;
+	struct ipcbox_call_ctx *spare_call;
 	wait_queue_head_t pollq;
 	struct fasync_struct *fasync;
 	u32 capacity;
@@ -471,8 +474,11 @@ struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,
 void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg);
 void ipcbox_msg_destroy(struct ipcbox_msg *msg);
 void ipcbox_spares_free(struct ipcbox_mailbox *mb);
-struct ipcbox_call_ctx *ipcbox_call_alloc(u32 reply_size);
+struct ipcbox_call_ctx *ipcbox_call_alloc(struct ipcbox_mailbox *mb,
+					  u32 reply_size);
 void ipcbox_call_put(struct ipcbox_call_ctx *call);
+void ipcbox_call_put_spare(struct ipcbox_mailbox *mb,
+			   struct ipcbox_call_ctx *call);
 
 static inline struct ipcbox_msg_ext *ipcbox_msg_ext(const struct ipcbox_msg *msg)
 {

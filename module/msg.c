@@ -206,6 +206,10 @@ void ipcbox_spares_free(struct ipcbox_mailbox *mb)
 			ipcbox_msg_destroy(mb->spare[i]);
 	list_for_each_entry_safe(msg, tmp, &mb->spares, node)
 		ipcbox_msg_destroy(msg);
+	if (mb->spare_call)
+		percpu_counter_dec(&ipcbox_live);
+	kfree(mb->spare_call);
+	mb->spare_call = NULL;
 	INIT_LIST_HEAD(&mb->spares);
 	mb->nr_spares = 0;
 }
@@ -283,18 +287,26 @@ void ipcbox_msg_free(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 
 /**
  * ipcbox_call_alloc() - a new CALL context, referenced by the caller
+ * @mb:		The mailbox of the call, whose spare context it may take.
  * @reply_size:	The caller's reply buffer size.
  *
  * Return: the context, or NULL without memory.
  */
-struct ipcbox_call_ctx *ipcbox_call_alloc(u32 reply_size)
+struct ipcbox_call_ctx *ipcbox_call_alloc(struct ipcbox_mailbox *mb,
+					  u32 reply_size)
 {
-	struct ipcbox_call_ctx *call;
+	struct ipcbox_call_ctx *call = NULL;
 
-	call = kzalloc(sizeof(*call), IPCBOX_GFP_MSG);
-	if (!call)
-		return NULL;
-	percpu_counter_inc(&ipcbox_live);
+	if (READ_ONCE(mb->spare_call))
+		call = xchg(&mb->spare_call, NULL);
+	if (call) {
+		memset(call, 0, sizeof(*call));
+	} else {
+		call = kzalloc(sizeof(*call), IPCBOX_GFP_MSG);
+		if (!call)
+			return NULL;
+		percpu_counter_inc(&ipcbox_live);
+	}
 	refcount_set(&call->ref, 1);
 	INIT_LIST_HEAD(&call->mb_node);
 	INIT_LIST_HEAD(&call->srv_node);
@@ -304,13 +316,33 @@ struct ipcbox_call_ctx *ipcbox_call_alloc(u32 reply_size)
 	return call;
 }
 
+/* A context nobody references: @mb keeps one for its next call. */
+static void ipcbox_call_free(struct ipcbox_mailbox *mb,
+			     struct ipcbox_call_ctx *call)
+{
+	if (call->reply)
+		ipcbox_msg_free(mb, call->reply);
+	if (mb && !cmpxchg(&mb->spare_call, NULL, call))
+		return;
+	kfree(call);
+	percpu_counter_dec(&ipcbox_live);
+}
+
+/*
+ * The caller's put: the last one, as a rule, since the request and the
+ * server let go of the call before the caller does; then @mb keeps the
+ * context for its next call.
+ */
+void ipcbox_call_put_spare(struct ipcbox_mailbox *mb,
+			   struct ipcbox_call_ctx *call)
+{
+	if (refcount_dec_and_test(&call->ref))
+		ipcbox_call_free(mb, call);
+}
+
 /* Drop a reference; the last one frees the context and an unread reply. */
 void ipcbox_call_put(struct ipcbox_call_ctx *call)
 {
-	if (!refcount_dec_and_test(&call->ref))
-		return;
-	if (call->reply)
-		ipcbox_msg_free(NULL, call->reply);
-	kfree(call);
-	percpu_counter_dec(&ipcbox_live);
+	if (refcount_dec_and_test(&call->ref))
+		ipcbox_call_free(NULL, call);
 }
