@@ -915,23 +915,21 @@ static int ipcbox_put_info(const struct ipcbox_rx *rx)
 }
 
 /*
- * copy_to_user_nofault() of the info, inline: in the kernel's own size
- * (the common case) a copy of constant size, which needs no run-time
- * object check.
+ * copy_to_user_nofault() of the info. In the kernel's own size (the
+ * common case) it is inline, a copy of constant size, which needs no
+ * run-time object check.
  */
 static __always_inline bool ipcbox_info_nofault(const struct ipcbox_rx *rx,
 						size_t isize)
 {
 	unsigned long left = isize;
 
-	if (access_ok(rx->uinfo, isize)) {
+	if (isize != sizeof(rx->info))
+		return !copy_to_user_nofault(rx->uinfo, &rx->info, isize);
+	if (access_ok(rx->uinfo, sizeof(rx->info))) {
 		pagefault_disable();
-		if (isize == sizeof(rx->info))
-			left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
-						       sizeof(rx->info));
-		else
-			left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
-						       isize);
+		left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
+					       sizeof(rx->info));
 		pagefault_enable();
 	}
 	return !left;

@@ -77,11 +77,10 @@ static size_t ipcbox_msg_size(size_t len, bool ext)
 /*
  * Every mailbox keeps the objects of the last small messages it freed
  * (up to IPCBOX_SPARE_SLOTS + IPCBOX_SPARES of them, of any kmalloc size
- * classes up to
- * IPCBOX_SPARE_SIZE_MAX), for its next messages of the same classes: a
- * queue that fills and drains then allocates nothing, as a pipe reuses
- * its pages, nor does a round trip or a CALL, whose request and reply
- * are of two classes. The objects stay charged to the memory cgroup of
+ * classes up to IPCBOX_SPARE_SIZE_MAX), for its next messages of the same
+ * classes: a queue that fills and drains then allocates nothing, as a
+ * pipe reuses its pages, nor does a round trip or a CALL, whose request
+ * and reply are of two classes. The objects stay charged to the memory cgroup of
  * whoever allocated them.
  */
 #define IPCBOX_SPARE_SIZE_MAX	256
@@ -194,11 +193,10 @@ static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
 	return msg;
 }
 
-/* Free the spare objects of @mb, which is going away. */
+/* Free the spare objects and context of @mb, which is going away. */
 void ipcbox_spares_free(struct ipcbox_mailbox *mb)
 {
 	struct ipcbox_msg *msg, *tmp;
-
 	int i;
 
 	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++)
@@ -209,9 +207,6 @@ void ipcbox_spares_free(struct ipcbox_mailbox *mb)
 	if (mb->spare_call)
 		percpu_counter_dec(&ipcbox_live);
 	kfree(mb->spare_call);
-	mb->spare_call = NULL;
-	INIT_LIST_HEAD(&mb->spares);
-	mb->nr_spares = 0;
 }
 
 /**
