@@ -994,4 +994,132 @@ TEST(peek_beyond_the_holder_limit_waits_by_its_own_rules)
 	close(ctl);
 }
 
+/*
+ * Payloads are copied in and out by length: the short ones a word at a
+ * time with a tail of bytes, the longer ones in one copy. Every length on
+ * both sides of that boundary, from and to buffers at every offset in a
+ * word, arrives exactly, and nothing is written past the receiver's
+ * length.
+ */
+#define EDGE_MSZ	320
+
+TEST(payload_of_every_length_is_copied_exactly)
+{
+	unsigned char out[EDGE_MSZ + 16], in[EDGE_MSZ + 32];
+	size_t len, off, i;
+	int ctl, fd;
+
+	CTL_OPEN_OR_SKIP(ctl);
+	fd = mb_anon(ctl, 1, EDGE_MSZ);
+	ASSERT_LE(0, fd);
+	for (len = 0; len <= EDGE_MSZ; len++) {
+		off = len % 8;
+		for (i = 0; i < len; i++)
+			out[off + i] = (unsigned char)(len * 7 + i + 1);
+		memset(in, 0xa5, sizeof(in));
+		ASSERT_EQ(0, mb_send(fd, out + off, len, 0, 0));
+		ASSERT_EQ((int)len, mb_recv(fd, in + 7 - off, len, 0, 0))
+			TH_LOG("len %zu", len);
+		ASSERT_EQ(0, memcmp(in + 7 - off, out + off, len))
+			TH_LOG("len %zu", len);
+		for (i = 0; i < 7 - off; i++)
+			ASSERT_EQ(0xa5, in[i]);
+		for (i = 7 - off + len; i < sizeof(in); i++)
+			ASSERT_EQ(0xa5, in[i]) TH_LOG("len %zu: byte %zu", len, i);
+	}
+	close(fd);
+	close(ctl);
+}
+
+/* Lengths around the word size and the short-copy boundary. */
+static const size_t edge_lens[] = { 1, 7, 8, 9, 61, 64, 255, 256, 257, 300 };
+#define NR_EDGE_LENS	(sizeof(edge_lens) / sizeof(edge_lens[0]))
+
+/* A mailbox, and two read-write pages followed by a PROT_NONE one. */
+FIXTURE(guarded) {
+	int ctl;
+	int fd;
+	long page;
+	unsigned char *map;
+	unsigned char *guard;	/* the PROT_NONE page */
+};
+
+FIXTURE_SETUP(guarded)
+{
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	CTL_OPEN_OR_SKIP(self->ctl);
+	self->fd = mb_anon(self->ctl, 4, EDGE_MSZ);
+	ASSERT_LE(0, self->fd);
+	self->page = sysconf(_SC_PAGESIZE);
+	self->map = mmap(NULL, 3 * self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->guard = self->map + 2 * self->page;
+	ASSERT_EQ(0, mprotect(self->guard, self->page, PROT_NONE));
+}
+
+FIXTURE_TEARDOWN(guarded)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, 3 * self->page);
+	close_fd(&self->fd);
+	close_fd(&self->ctl);
+}
+
+/*
+ * A payload whose last byte, or last word, lies in a page that is not
+ * there: EFAULT and nothing queued, whatever the length.
+ */
+TEST_F(guarded, send_of_payload_running_into_a_missing_page_is_efault)
+{
+	unsigned char *guard = self->guard;
+	struct ipcbox_stat st;
+	size_t i, into;
+
+	for (i = 0; i < NR_EDGE_LENS; i++) {
+		for (into = 1; into <= 8 && into <= edge_lens[i]; into += 7) {
+			memset(guard - edge_lens[i] + into, 'p',
+			       edge_lens[i] - into);
+			EXPECT_EQ(-EFAULT, mb_send(self->fd,
+						   guard - edge_lens[i] + into,
+						   edge_lens[i], 0, 0))
+				TH_LOG("len %zu, %zu byte(s) missing",
+				       edge_lens[i], into);
+		}
+	}
+	ASSERT_EQ(0, mb_stat(self->fd, &st));
+	EXPECT_EQ(0, st.depth);
+	EXPECT_EQ(0, st.sent);
+}
+
+/*
+ * A receive into a buffer that runs into a missing page: EFAULT, and the
+ * message stays queued, whole, for the next receive.
+ */
+TEST_F(guarded, recv_into_buffer_running_into_a_missing_page_leaves_the_message)
+{
+	unsigned char out[EDGE_MSZ], in[EDGE_MSZ], *guard = self->guard;
+	size_t i, j;
+
+	for (i = 0; i < NR_EDGE_LENS; i++) {
+		for (j = 0; j < edge_lens[i]; j++)
+			out[j] = (unsigned char)(i + j);
+		ASSERT_EQ(0, mb_send(self->fd, out, edge_lens[i], 0, 0));
+		/* the buffer's last byte is missing, then its last word */
+		EXPECT_EQ(-EFAULT, mb_recv(self->fd, guard - edge_lens[i] + 1,
+					   edge_lens[i], 0, 0))
+			TH_LOG("len %zu", edge_lens[i]);
+		if (edge_lens[i] >= 8)
+			EXPECT_EQ(-EFAULT, mb_recv(self->fd,
+						   guard - edge_lens[i] + 8,
+						   edge_lens[i], 0, 0));
+		EXPECT_EQ(1, mb_depth(self->fd));
+		ASSERT_EQ((int)edge_lens[i], mb_recv(self->fd, in, sizeof(in),
+						     0, 0));
+		EXPECT_EQ(0, memcmp(in, out, edge_lens[i])) TH_LOG("len %zu",
+								   edge_lens[i]);
+	}
+}
+
 TEST_HARNESS_MAIN
