@@ -110,7 +110,7 @@ long ipcbox_call_request(struct ipcbox_file *f, struct ipcbox_call_args *a)
 		return ret;
 
 	ipcbox_fill_info(reply, &info, true);
-	if (copy_to_user(a->reply_buf, reply->data, reply->len) ||
+	if (ipcbox_copy_to_user(a->reply_buf, reply->data, reply->len) ||
 	    (a->uinfo &&
 	     ipcbox_copy_out(a->uinfo, a->info_size, &info, sizeof(info))))
 		ret = -EFAULT;

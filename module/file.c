@@ -18,33 +18,26 @@
 
 /*
  * The caller's struct is the size the module knows (the usual case):
- * copied with a size the compiler sees, so that hardened usercopy's
- * run-time object check is left out, as for any fixed-size copy.
+ * copied with a size the compiler sees, a small copy inline (see
+ * ipcbox_copy_from_user()).
  */
 static int ipcbox_arg_from_user(u64 *karg, size_t ksize,
 				const void __user *uarg, size_t usize)
 {
-	unsigned long left;
-
 	if (usize != ksize)
 		return copy_struct_from_user(karg, ksize, uarg, usize);
 	switch (ksize) {
 	case 24:
-		left = copy_from_user(karg, uarg, 24);
-		break;
+		return ipcbox_copy_from_user(karg, uarg, 24);
 	case 48:
-		left = copy_from_user(karg, uarg, 48);
-		break;
+		return ipcbox_copy_from_user(karg, uarg, 48);
 	case 64:
-		left = copy_from_user(karg, uarg, 64);
-		break;
+		return ipcbox_copy_from_user(karg, uarg, 64);
 	case 80:
-		left = copy_from_user(karg, uarg, 80);
-		break;
+		return ipcbox_copy_from_user(karg, uarg, 80);
 	default:
 		return copy_struct_from_user(karg, ksize, uarg, usize);
 	}
-	return left ? -EFAULT : 0;
 }
 
 /**

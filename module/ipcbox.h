@@ -97,6 +97,7 @@
 
 #include <linux/bits.h>
 #include <linux/device.h>
+#include <linux/fault-inject-usercopy.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/kref.h>
@@ -448,6 +449,94 @@ struct ipcbox_quota *ipcbox_quota_charge(void);
 void ipcbox_quota_uncharge(struct ipcbox_quota *quota);
 unsigned int ipcbox_quota_mailboxes(void);
 
+/*
+ * Small user copies: a payload of at most IPCBOX_SMALL_COPY_MAX bytes,
+ * or a struct of a constant size, is copied eight bytes at a time with
+ * user access opened once (unsafe_get_user() and unsafe_copy_to_user(),
+ * as filldir() does), inline. copy_{from,to}_user() would call out to a
+ * string copy, and for a size known only at run time run hardened
+ * usercopy's object check, which costs more than such a copy. The
+ * kernel side is a struct or the payload of a message object, which
+ * ipcbox_msg_alloc() sized for it, eight-byte aligned. User copy fault
+ * injection applies as to copy_{from,to}_user().
+ */
+#define IPCBOX_SMALL_COPY_MAX	256
+
+static __always_inline bool ipcbox_small_from_user(void *dst,
+						   const void __user *src,
+						   size_t len)
+{
+	u64 *d = dst, v;
+	u8 *b, c;
+
+	if (!user_read_access_begin(src, len))
+		return false;
+	for (; len >= sizeof(v); len -= sizeof(v), src += sizeof(v)) {
+		unsafe_get_user(v, (const u64 __user *)src, fault);
+		*d++ = v;
+	}
+	for (b = (u8 *)d; len; len--, src++) {
+		unsafe_get_user(c, (const u8 __user *)src, fault);
+		*b++ = c;
+	}
+	user_read_access_end();
+	return true;
+fault:
+	user_read_access_end();
+	return false;
+}
+
+static __always_inline bool ipcbox_small_to_user(void __user *dst,
+						 const void *src, size_t len)
+{
+	if (!user_write_access_begin(dst, len))
+		return false;
+	unsafe_copy_to_user(dst, src, len, fault);
+	user_write_access_end();
+	return true;
+fault:
+	user_write_access_end();
+	return false;
+}
+
+/* copy_from_user(), small copies inline: 0, or -EFAULT. */
+static __always_inline int ipcbox_copy_from_user(void *dst,
+						 const void __user *src,
+						 size_t len)
+{
+	if (len > IPCBOX_SMALL_COPY_MAX)
+		return copy_from_user(dst, src, len) ? -EFAULT : 0;
+	if (should_fail_usercopy() || !ipcbox_small_from_user(dst, src, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* copy_to_user(), small copies inline: 0, or -EFAULT. */
+static __always_inline int ipcbox_copy_to_user(void __user *dst,
+					       const void *src, size_t len)
+{
+	if (len > IPCBOX_SMALL_COPY_MAX)
+		return copy_to_user(dst, src, len) ? -EFAULT : 0;
+	if (should_fail_usercopy() || !ipcbox_small_to_user(dst, src, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* copy_to_user_nofault(), small copies inline: 0, or -EFAULT. */
+static __always_inline int ipcbox_copy_to_user_nofault(void __user *dst,
+						       const void *src,
+						       size_t len)
+{
+	bool ok;
+
+	if (len > IPCBOX_SMALL_COPY_MAX)
+		return copy_to_user_nofault(dst, src, len);
+	pagefault_disable();
+	ok = ipcbox_small_to_user(dst, src, len);
+	pagefault_enable();
+	return ok ? 0 : -EFAULT;
+}
+
 /* msg.c */
 int ipcbox_copy_out_sized(void __user *uarg, size_t usize, const void *k,
 			  size_t ksize);
@@ -462,7 +551,7 @@ static __always_inline int ipcbox_copy_out(void __user *uarg, size_t usize,
 					   const void *k, size_t ksize)
 {
 	if (usize == ksize)
-		return copy_to_user(uarg, k, ksize) ? -EFAULT : 0;
+		return ipcbox_copy_to_user(uarg, k, ksize);
 	return ipcbox_copy_out_sized(uarg, usize, k, ksize);
 }
 

@@ -916,23 +916,15 @@ static int ipcbox_put_info(const struct ipcbox_rx *rx)
 
 /*
  * copy_to_user_nofault() of the info. In the kernel's own size (the
- * common case) it is inline, a copy of constant size, which needs no
- * run-time object check.
+ * common case) it is a small copy of constant size, inline.
  */
 static __always_inline bool ipcbox_info_nofault(const struct ipcbox_rx *rx,
 						size_t isize)
 {
-	unsigned long left = isize;
-
 	if (isize != sizeof(rx->info))
 		return !copy_to_user_nofault(rx->uinfo, &rx->info, isize);
-	if (access_ok(rx->uinfo, sizeof(rx->info))) {
-		pagefault_disable();
-		left = __copy_to_user_inatomic(rx->uinfo, &rx->info,
-					       sizeof(rx->info));
-		pagefault_enable();
-	}
-	return !left;
+	return !ipcbox_copy_to_user_nofault(rx->uinfo, &rx->info,
+					    sizeof(rx->info));
 }
 
 /*
@@ -951,11 +943,12 @@ static bool ipcbox_copy_out_msg(struct ipcbox_mailbox *mb,
 		ipcbox_fill_info(msg, &rx->info, false);
 	if (msg->len + isize <= IPCBOX_COPY_LOCKED_MAX &&
 	    isize <= sizeof(rx->info) &&
-	    !copy_to_user_nofault(rx->buf, msg->data, msg->len) &&
+	    !ipcbox_copy_to_user_nofault(rx->buf, msg->data, msg->len) &&
 	    (!isize || ipcbox_info_nofault(rx, isize)))
 		return true;
 	ipcbox_unlock(mb);
-	ok = !copy_to_user(rx->buf, msg->data, msg->len) && !ipcbox_put_info(rx);
+	ok = !ipcbox_copy_to_user(rx->buf, msg->data, msg->len) &&
+	     !ipcbox_put_info(rx);
 	ipcbox_lock(mb);
 	return ok;
 }
@@ -1049,7 +1042,8 @@ static long ipcbox_look(struct ipcbox_mailbox *mb, struct ipcbox_rx *rx,
 	}
 	ipcbox_fill_info(msg, &rx->info, true);
 	ipcbox_unlock(mb);
-	if (copy_to_user(rx->buf, msg->data, msg->len) || ipcbox_put_info(rx))
+	if (ipcbox_copy_to_user(rx->buf, msg->data, msg->len) ||
+	    ipcbox_put_info(rx))
 		ret = -EFAULT;
 	ipcbox_lock(mb);
 	ipcbox_msg_unhold(msg, reap);

@@ -233,7 +233,7 @@ struct ipcbox_msg *ipcbox_msg_alloc(struct ipcbox_mailbox *mb,
 	msg = ipcbox_msg_get(mb, ipcbox_msg_size(len, ext));
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(msg->data, buf, len)) {
+	if (ipcbox_copy_from_user(msg->data, buf, len)) {
 		ipcbox_msg_destroy(msg);
 		return ERR_PTR(-EFAULT);
 	}
