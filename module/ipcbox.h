@@ -127,10 +127,12 @@ struct ipcbox_waiter;
 #define IPCBOX_MSG_OVERHEAD	64
 /*
  * Freed message objects a mailbox keeps for its next messages: in slots,
- * without a lock, and beyond them in a list.
+ * without a lock, and beyond them in a list, as many as it can queue up
+ * to IPCBOX_SPARES: a burst that fills a queue of 64 and drains it then
+ * allocates nothing.
  */
 #define IPCBOX_SPARE_SLOTS	2
-#define IPCBOX_SPARES		16
+#define IPCBOX_SPARES		64
 /* Calls whose caller gave up, kept per mailbox for their ECANCELED. */
 #define IPCBOX_ABANDONED_MAX	256
 
