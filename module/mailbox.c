@@ -149,6 +149,9 @@ void ipcbox_notify(struct ipcbox_mailbox *mb, __poll_t ev)
 		return;
 	if (wq_has_sleeper(&mb->pollq))
 		wake_up_interruptible_sync_poll(&mb->pollq, ev);
+	/* kill_fasync()'s own first test, without a call for every message */
+	if (!READ_ONCE(mb->fasync))
+		return;
 	if (ev & EPOLLIN)
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 	if (ev & EPOLLOUT)
