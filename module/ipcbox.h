@@ -48,8 +48,8 @@
  *
  * @pollq has its own lock, taken by poll/epoll and by the wakeups that
  * follow a state change, after the mailbox lock is dropped. So has the
- * list of spare message objects (@spare_lock, msg.c), taken with no other
- * lock held, around a list operation only.
+ * stack of spare message objects (@spare_lock, msg.c), taken with no other
+ * lock held, around a push or a short walk only.
  *
  * Messages and holders
  * --------------------
@@ -169,7 +169,10 @@ struct ipcbox_waiter;
  * messages need lives in the extension.
  */
 struct ipcbox_msg {
-	struct list_head node;
+	union {
+		struct list_head node;
+		struct ipcbox_msg *next_spare;	/* in a mailbox's @spares */
+	};
 	u64 seq;
 	u64 tag;
 	u64 timestamp;
@@ -258,7 +261,8 @@ struct ipcbox_call_ctx {
  * @spare:	Objects of the last small messages freed, for the next of
  *		their size classes (msg.c; cmpxchg, no lock).
  * @spare_lock: Protects @spares and @nr_spares (msg.c); taken alone.
- * @spares:	Objects of small messages freed before those in @spare.
+ * @spares:	Objects of small messages freed before those in @spare, a
+ *		stack linked through their @next_spare.
  * @nr_spares:	How many, at most IPCBOX_SPARES.
  * @spare_call:	The context of the last call that ended, for the next
  *		(msg.c; cmpxchg, no lock).
@@ -320,7 +324,7 @@ struct ipcbox_mailbox {
 	struct ipcbox_msg *spare[IPCBOX_SPARE_SLOTS];
 	spinlock_t spare_lock;		/* for @spares and @nr_spares */
 	u32 nr_spares;
-	struct list_head spares;
+	struct ipcbox_msg *spares;
 	struct ipcbox_call_ctx *spare_call;
 	wait_queue_head_t pollq;
 	struct fasync_struct *fasync;

@@ -1430,7 +1430,6 @@ struct ipcbox_mailbox *ipcbox_mailbox_alloc(u32 capacity, u32 msg_size_max)
 	INIT_LIST_HEAD(&mb->calls);
 	INIT_LIST_HEAD(&mb->abandoned);
 	spin_lock_init(&mb->spare_lock);
-	INIT_LIST_HEAD(&mb->spares);
 	init_waitqueue_head(&mb->pollq);
 	INIT_LIST_HEAD(&mb->list);
 	mb->capacity = capacity;

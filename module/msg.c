@@ -121,7 +121,7 @@ static size_t ipcbox_spare_class(const struct ipcbox_msg *msg)
 }
 
 /*
- * Keep @msg's object in @mb's list of spares; false when it is full. A
+ * Keep @msg's object in @mb's stack of spares; false when it is full. A
  * mailbox keeps no more of them than it can queue messages: a round
  * trip, capacity 1, needs the slots only.
  */
@@ -132,7 +132,8 @@ static bool ipcbox_spare_put_list(struct ipcbox_mailbox *mb,
 
 	spin_lock(&mb->spare_lock);
 	if (mb->nr_spares < min_t(u32, IPCBOX_SPARES, mb->capacity)) {
-		list_add(&msg->node, &mb->spares);
+		msg->next_spare = mb->spares;
+		mb->spares = msg;
 		mb->nr_spares++;
 		kept = true;
 	}
@@ -154,12 +155,12 @@ static bool ipcbox_spare_put(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 /*
  * A spare object of @class from @mb, or NULL. The last ones freed are in
  * @mb's slots, taken with an exchange, no lock: enough for a round trip
- * or a CALL; those before them in its list, for a queue that fills.
+ * or a CALL; those before them in its stack, for a queue that fills.
  */
 static struct ipcbox_msg *ipcbox_spare_get(struct ipcbox_mailbox *mb,
 					   size_t class)
 {
-	struct ipcbox_msg *msg, *found = NULL;
+	struct ipcbox_msg *msg, **pos, *found = NULL;
 	int i, n = 0;
 
 	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++) {
@@ -182,15 +183,14 @@ static struct ipcbox_msg *ipcbox_spare_get(struct ipcbox_mailbox *mb,
 	if (!READ_ONCE(mb->nr_spares))
 		return NULL;
 	spin_lock(&mb->spare_lock);
-	list_for_each_entry(msg, &mb->spares, node) {
-		if (ipcbox_spare_class(msg) == class) {
-			list_del(&msg->node);
+	for (pos = &mb->spares; *pos && n < IPCBOX_SPARE_LOOK;
+	     pos = &(*pos)->next_spare, n++) {
+		if (ipcbox_spare_class(*pos) == class) {
+			found = *pos;
+			*pos = found->next_spare;
 			mb->nr_spares--;
-			found = msg;
 			break;
 		}
-		if (++n == IPCBOX_SPARE_LOOK)
-			break;
 	}
 	spin_unlock(&mb->spare_lock);
 	return found;
@@ -217,14 +217,16 @@ static struct ipcbox_msg *ipcbox_msg_get(struct ipcbox_mailbox *mb,
 /* Free the spare objects and context of @mb, which is going away. */
 void ipcbox_spares_free(struct ipcbox_mailbox *mb)
 {
-	struct ipcbox_msg *msg, *tmp;
+	struct ipcbox_msg *msg, *next;
 	int i;
 
 	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++)
 		if (mb->spare[i])
 			ipcbox_msg_destroy(mb->spare[i]);
-	list_for_each_entry_safe(msg, tmp, &mb->spares, node)
+	for (msg = mb->spares; msg; msg = next) {
+		next = msg->next_spare;
 		ipcbox_msg_destroy(msg);
+	}
 	if (mb->spare_call)
 		percpu_counter_dec(&ipcbox_live);
 	kfree(mb->spare_call);
