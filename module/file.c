@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -460,6 +461,11 @@ static int ipcbox_batch_read(void *chunk, const void __user *um,
 	return copy_from_user(chunk, ue, ksize) ? -EFAULT : 1;
 }
 
+static long ipcbox_sendv_entry(struct file *file, void *e, void __user *ue,
+			       u32 i);
+static long ipcbox_recvv_entry(struct file *file, void *e, void __user *ue,
+			       u32 i);
+
 /* SENDV, RECVV: like sendmmsg(2), the count done, or the first error. */
 static long ipcbox_batch_run(struct file *file,
 			     const struct ipcbox_batch *b,
@@ -484,7 +490,10 @@ static long ipcbox_batch_run(struct file *file,
 			}
 			e = chunk;
 		}
-		ret = k->fn(file, e, um + (size_t)i * b->entry_size, i);
+		/* a direct call for each entry, not a retpoline */
+		ret = INDIRECT_CALL_2(k->fn, ipcbox_sendv_entry,
+				      ipcbox_recvv_entry, file, e,
+				      um + (size_t)i * b->entry_size, i);
 		if (ret < 0)
 			break;
 	}
