@@ -23,11 +23,12 @@ rm -f "$build/check-summary.txt"
 step() {
 	local name=$1
 	shift
+	local t=$SECONDS
 	echo "==> $name"
 	if "$@"; then
-		summary+=("  $name: ok")
+		summary+=("  $name: ok ($((SECONDS - t))s)")
 	else
-		summary+=("  $name: FAILED")
+		summary+=("  $name: FAILED ($((SECONDS - t))s)")
 		steps_failed=$((steps_failed + 1))
 		return 1
 	fi
@@ -53,10 +54,41 @@ step selfcheck $make --no-print-directory selfcheck KERNELS="$kernels"
 # that every backend still works.
 step bench-quick $make --no-print-directory bench-quick
 
+# The VM runs, in two lanes: the longest (the debug kernel's, else the
+# first) in one, the others one after the other in the second, so that
+# the two cores are both busy; CHECK_LANES=1 runs them one by one. Each
+# run's output goes to its own log, shown when the lanes are done.
+vm_test() {
+	rm -f "$build/vm/$1/result.env"
+	mkdir -p "$build/vm"
+	$make --no-print-directory -o deps "vm-test-$1" KERNELS="$kernels" \
+		>"$build/vm/$1.log" 2>&1
+}
+
+lane1= lane2=
+for k in $kernels; do
+	case $k in debug) lane1=$k ;; *) lane2="$lane2 $k" ;; esac
+done
+if [ -z "$lane1" ]; then
+	read -r lane1 lane2 <<<"$lane2"
+fi
+if [ "${CHECK_LANES:-2}" = 1 ]; then
+	lane2="$lane1 $lane2" lane1=
+fi
+echo "==> vm-test${lane1:+ $lane1 and} ${lane2# } (logs in $build/vm/KERNEL.log)"
+pid1=
+if [ -n "$lane1" ]; then
+	vm_test "$lane1" &
+	pid1=$!
+fi
+for k in $lane2; do
+	vm_test "$k"
+done
+[ -z "$pid1" ] || wait "$pid1"
+
 for k in $kernels; do
 	echo "==> vm-test $k"
-	rm -f "$build/vm/$k/result.env"
-	$make --no-print-directory "vm-test-$k" KERNELS="$kernels"
+	cat "$build/vm/$k.log"
 	if [ -r "$build/vm/$k/result.env" ]; then
 		# shellcheck disable=SC1091
 		. "$build/vm/$k/result.env"
