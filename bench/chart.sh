@@ -60,6 +60,9 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
+# gnuplot's colours repeat after 8: the ninth and tenth backends get their own
+set linetype 9 lc rgb "#a0522d"
+set linetype 10 lc rgb "#808080"
 set grid ytics
 set yrange [0:4]
 set label 1 "bars clipped at 4" at graph 0.01, graph 0.95
