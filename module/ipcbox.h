@@ -150,6 +150,8 @@ struct ipcbox_waiter;
  * struct ipcbox_msg - one message, from the sender's copy to the receiver's
  * @node:	In the list of its priority (QUEUED) or in @parked (PARKED);
  *		unused while PENDING (its sender's waiter points to it).
+ * @next_spare:	Once freed, kept as a spare: the next in its mailbox's
+ *		@spares (msg.c), in place of @node.
  * @seq:	Sequence number, assigned when the mailbox accepts the send.
  * @tag:	Sender's tag.
  * @timestamp:	CLOCK_MONOTONIC ns (host) at acceptance, under the lock.
@@ -171,7 +173,7 @@ struct ipcbox_waiter;
 struct ipcbox_msg {
 	union {
 		struct list_head node;
-		struct ipcbox_msg *next_spare;	/* in a mailbox's @spares */
+		struct ipcbox_msg *next_spare;
 	};
 	u64 seq;
 	u64 tag;
