@@ -39,6 +39,7 @@ mkcase warn "$sc/load_warn.sh"
 mkcase hang "$sc/hang.sh"
 mkcase pamarked "$sc/pa_marked.sh"
 mkcase pawarn "$sc/pa_warn.sh"
+mkcase knobs "$sc/knobs.sh"
 
 ok=0 bad=0
 # expect NAME PATTERN [vm-run args]: the run must fail with PATTERN among
@@ -75,6 +76,12 @@ expect pamarked PASS -x "$sc/pa_report.sh" -T 60 -B 300
 expect pawarn '^kernel-splat: WARNING:' -x "$sc/pa_report.sh" \
 	-x "$build/kmod/ipcbox_selfcheck_warn.ko" -T 60 -B 300
 expect hang-boot '^boot-timeout' -T 10000 -B "${SELFCHECK_BOOT_TIMEOUT:-60}"
+# The selftests' knobs (IPCBOX_SCALE_SECS, IPCBOX_TRINITY_SEED, ...) reach
+# the guest, every family that knobs.sh lists.
+families=$(sed -n 's/^set -- //p' "$sc/knobs.sh")
+for f in $families; do export "IPCBOX_${f}_SELFCHECK=$f"; done
+expect knobs PASS -T 60 -B 300
+for f in $families; do unset "IPCBOX_${f}_SELFCHECK"; done
 
 echo "selfcheck: $ok of $((ok + bad)) cases behaved as expected"
 [ $bad -eq 0 ]

@@ -20,8 +20,8 @@
 #
 # Environment: ACCEL=tcg|kvm (default tcg), VM_CLOCK=wall|icount (default
 # wall; see the QEMU options below), IPCBOX_CACHE, VM_MEM (1G),
-# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,SCALE}_* (passed
-# to the selftests in the guest, see selftests/README.md),
+# IPCBOX_{PRODCONS,TORTURE,SIGSTORM,SIGKILL,LIFECYCLE,FUZZ,SCALE,TRINITY}_*
+# (passed to the selftests in the guest, see selftests/README.md),
 # VM_SMP (2), BOOT_TIMEOUT (900 s), TEST_TIMEOUT (300 s per binary),
 # BOOT_RETRIES (1: boots whose kernel died before /init are retried),
 # VM_HOSTROOT (1).
@@ -80,7 +80,7 @@ if [ -n "$ko" ] && [ ! -f "$ko" ]; then
 	ko=
 fi
 # The selftests' own knobs (durations, message counts) reach the guest.
-for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|SCALE)_[A-Z_]+$'); do
+for v in $(compgen -e | grep -E '^IPCBOX_(PRODCONS|TORTURE|SIGSTORM|SIGKILL|LIFECYCLE|FUZZ|SCALE|TRINITY)_[A-Z_]+$'); do
 	args+=(-c "export $v=${!v}")
 done
 [ -z "$ko" ] || args+=(-m "$ko")
