@@ -127,7 +127,7 @@ struct ipcbox_waiter;
 #define IPCBOX_MSG_OVERHEAD	64
 /*
  * Freed message objects a mailbox keeps for its next messages: in slots,
- * without a lock, and beyond them in a list, as many as it can queue up
+ * without a lock, and beyond them in a stack, as many as it can queue up
  * to IPCBOX_SPARES: a burst that fills a queue of 64 and drains it then
  * allocates nothing.
  */

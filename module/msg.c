@@ -125,8 +125,8 @@ static size_t ipcbox_spare_class(const struct ipcbox_msg *msg)
  * mailbox keeps no more of them than it can queue messages: a round
  * trip, capacity 1, needs the slots only.
  */
-static bool ipcbox_spare_put_list(struct ipcbox_mailbox *mb,
-				  struct ipcbox_msg *msg)
+static bool ipcbox_spare_push(struct ipcbox_mailbox *mb,
+			      struct ipcbox_msg *msg)
 {
 	bool kept = false;
 
@@ -149,7 +149,7 @@ static bool ipcbox_spare_put(struct ipcbox_mailbox *mb, struct ipcbox_msg *msg)
 	for (i = 0; i < IPCBOX_SPARE_SLOTS; i++)
 		if (!READ_ONCE(mb->spare[i]) && !cmpxchg(&mb->spare[i], NULL, msg))
 			return true;
-	return ipcbox_spare_put_list(mb, msg);
+	return ipcbox_spare_push(mb, msg);
 }
 
 /*
@@ -175,9 +175,9 @@ static struct ipcbox_msg *ipcbox_spare_get(struct ipcbox_mailbox *mb,
 			continue;
 		if (ipcbox_spare_class(msg) == class)
 			return msg;
-		/* Of another class: back in its slot, or to the list. */
+		/* Of another class: back in its slot, or on the stack. */
 		if (cmpxchg(&mb->spare[i], NULL, msg) &&
-		    !ipcbox_spare_put_list(mb, msg))
+		    !ipcbox_spare_push(mb, msg))
 			ipcbox_msg_destroy(msg);
 	}
 	if (!READ_ONCE(mb->nr_spares))

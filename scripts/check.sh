@@ -73,7 +73,7 @@ if [ -z "$lane1" ]; then
 	read -r lane1 lane2 <<<"$lane2"
 fi
 if [ "${CHECK_LANES:-2}" = 1 ]; then
-	lane2="$lane1 $lane2" lane1=
+	lane2="$lane1$lane2" lane1=
 fi
 echo "==> vm-test${lane1:+ $lane1 and} ${lane2# } (logs in $build/vm/KERNEL.log)"
 pid1=
