@@ -4,16 +4,17 @@
  */
 #include "bench.h"
 
-#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 /* The ring itself lives in MAP_SHARED memory, seen by every process. */
 struct ring {
-	atomic_int lock;
+	atomic_int lock;	/* 0 free, 1 held, 2 held with sleepers */
 	unsigned int slots;
 	size_t slot_size;
 	unsigned long head, tail;	/* under @lock */
@@ -28,29 +29,49 @@ struct ring_state {
 };
 
 /*
- * A bounded ring in shared memory under a tiny spinlock. A process that
+ * A bounded ring in shared memory under a small lock. A process that
  * finds the ring full (empty) registers as a waiter under the lock and
  * sleeps on an EFD_SEMAPHORE eventfd; the other side posts one token per
  * registered waiter. Tokens persist, so no wakeup is lost. When nobody
  * waits no system call is made: this is the cost of the data movement
  * and the sleep/wake alone.
+ *
+ * The lock is the classic futex mutex (0 free, 1 held, 2 held and
+ * someone may sleep on it): a short spin, then FUTEX_WAIT. A waiter that
+ * sleeps rather than spins lets its vCPU go idle, so the holder runs
+ * next, whether it was preempted on the same vCPU or descheduled on the
+ * other one; what a contended lock costs then does not depend on where
+ * a vCPU's slice happens to end.
  */
+static void futex_call(atomic_int *word, int op, int val)
+{
+	count_sys(1);
+	syscall(SYS_futex, word, op, val, NULL, NULL, 0);
+}
+
 static void ring_lock(struct ring *r)
 {
-	int spins = 0;
+	int c = 0;
 
-	while (atomic_exchange_explicit(&r->lock, 1, memory_order_acquire)) {
-		if (++spins > 256) {
-			sched_yield();	/* the holder may be preempted (1 vCPU) */
-			count_sys(1);
-			spins = 0;
-		}
+	for (int spins = 0; spins < 64; spins++) {
+		c = 0;
+		if (atomic_compare_exchange_weak_explicit(&r->lock, &c, 1,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return;
+	}
+	if (c != 2)
+		c = atomic_exchange_explicit(&r->lock, 2, memory_order_acquire);
+	while (c) {
+		futex_call(&r->lock, FUTEX_WAIT, 2);
+		c = atomic_exchange_explicit(&r->lock, 2, memory_order_acquire);
 	}
 }
 
 static void ring_unlock(struct ring *r)
 {
-	atomic_store_explicit(&r->lock, 0, memory_order_release);
+	if (atomic_exchange_explicit(&r->lock, 0, memory_order_release) == 2)
+		futex_call(&r->lock, FUTEX_WAKE, 1);
 }
 
 static void ev_wait(int fd)
