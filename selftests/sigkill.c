@@ -656,8 +656,11 @@ static int ck_caller(struct ck_call_shared *sh, int slot, uint32_t origin)
 			bump(&sh->etimedout);
 		if (ret == -EPIPE && sh->shutdown_started)
 			break;
-		if (ret != -ECONNRESET && ret != -ETIMEDOUT && ret != -EINTR &&
-		    ret != -EPROTO && ret != -ENOBUFS) {
+		/*
+		 * Not EPROTO: every server receives with the info, so every
+		 * request's token reaches it; not ENOBUFS: every reply fits.
+		 */
+		if (ret != -ECONNRESET && ret != -ETIMEDOUT && ret != -EINTR) {
 			bump(&sh->bad_errno);
 			sh->last_bad_errno = -ret;
 		}
