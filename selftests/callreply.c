@@ -166,12 +166,14 @@ static int serve(int fd, int n)
 	int rlen = 0, rerr, ret, i;
 
 	for (i = 0; i < n; i++) {
-		ret = mb_reply_recv(fd, token, reply, rlen, buf, sizeof(buf),
+		ret = mb_reply_recv(fd, &token, reply, rlen, buf, sizeof(buf),
 				    LONG_NS, &rerr, &info);
 		if (ret < 0)
 			return 10;
 		if (rerr)
 			return 11;
+		if (token)	/* the reply made, its token is cleared */
+			return 14;
 		if (!info.token)
 			return 12;
 		token = info.token;
@@ -495,24 +497,26 @@ TEST_F(callreply, reply_too_long_is_emsgsize_and_request_stays)
 TEST_F(callreply, reply_recv_reports_reply_error_and_receives)
 {
 	struct ipcbox_msg_info info;
+	uint64_t token = 0x55;
 	char buf[64];
 	int rerr;
 
 	ASSERT_EQ(0, mb_send_str(self->fd, "one"));
 	ASSERT_EQ(0, mb_send_str(self->fd, "three"));
-	/* a failing reply does not stop the receive */
+	/* a failing reply does not stop the receive; it was made: cleared */
 	rerr = 12345;
-	EXPECT_EQ(3, mb_reply_recv(self->fd, 0x55, "r", 1, buf, sizeof(buf),
+	EXPECT_EQ(3, mb_reply_recv(self->fd, &token, "r", 1, buf, sizeof(buf),
 				   0, &rerr, &info));
 	EXPECT_EQ(-ENOENT, rerr);
+	EXPECT_EQ(0, token);
 	EXPECT_EQ(0, memcmp(buf, "one", 3));
 	EXPECT_EQ(0, info.token);
 	/* token 0: no reply at all */
-	EXPECT_EQ(5, mb_reply_recv(self->fd, 0, NULL, 0, buf, sizeof(buf), 0,
-				   &rerr, &info));
+	EXPECT_EQ(5, mb_reply_recv(self->fd, &token, NULL, 0, buf, sizeof(buf),
+				   0, &rerr, &info));
 	EXPECT_EQ(0, rerr);
 	/* the receive's own result is returned */
-	EXPECT_EQ(-EAGAIN, mb_reply_recv(self->fd, 0, NULL, 0, buf,
+	EXPECT_EQ(-EAGAIN, mb_reply_recv(self->fd, &token, NULL, 0, buf,
 					 sizeof(buf), 0, &rerr, NULL));
 }
 
@@ -597,8 +601,8 @@ TEST_F(callreply, bad_reply_arguments)
 	struct ipcbox_reply_recv rr;
 	struct ipcbox_reply r;
 	struct call_op op;
+	uint64_t token, held;
 	char buf[64];
-	uint64_t token;
 	int wronly;
 
 	ASSERT_EQ(0, call_start(&op, self->fd, "req", LONG_NS, 0, 64));
@@ -608,8 +612,11 @@ TEST_F(callreply, bad_reply_arguments)
 	wronly = open(self->path, O_WRONLY | O_CLOEXEC);
 	ASSERT_GE(wronly, 0);
 	EXPECT_EQ(-EBADF, mb_reply(wronly, token, "x", 1));
-	EXPECT_EQ(-EBADF, mb_reply_recv(wronly, token, "x", 1, buf,
+	/* refused before the reply: the token is left for a retry */
+	held = token;
+	EXPECT_EQ(-EBADF, mb_reply_recv(wronly, &held, "x", 1, buf,
 					sizeof(buf), 0, NULL, NULL));
+	EXPECT_EQ(token, held);
 	close(wronly);
 
 	memset(&r, 0, sizeof(r));
@@ -1076,7 +1083,7 @@ static void *reply_recv_thread(void *arg)
 {
 	struct reply_recv_op *op = arg;
 
-	op->ret = mb_reply_recv(op->fd, op->token, "r1", 2, op->buf,
+	op->ret = mb_reply_recv(op->fd, &op->token, "r1", 2, op->buf,
 				sizeof(op->buf), IPCBOX_TIMEOUT_INFINITE,
 				&op->rerr, &op->info);
 	__atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
@@ -1139,6 +1146,7 @@ TEST_F_TIMEOUT(callreply, reply_recv_restarted_by_signal_replies_once, 60)
 	reply_recv_end(&srv, self->fd, 5000);
 	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
 	EXPECT_EQ(0, srv.rerr) TH_LOG("reply_error %d: the restart replied again", srv.rerr);
+	EXPECT_EQ(0, srv.token) TH_LOG("the token was not cleared");
 	if (srv.ret == 2) {
 		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
 		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));
@@ -1171,6 +1179,7 @@ TEST_F_TIMEOUT(callreply, reply_recv_restarted_after_failed_reply_still_receives
 	reply_recv_end(&srv, self->fd, 5000);
 	EXPECT_EQ(2, srv.ret) TH_LOG("REPLY_RECV returned %d", srv.ret);
 	EXPECT_EQ(-ENOENT, srv.rerr);
+	EXPECT_EQ(0, srv.token) TH_LOG("the token was not cleared");
 	if (srv.ret == 2) {
 		EXPECT_EQ(0, memcmp(srv.buf, "q2", 2));
 		EXPECT_EQ(0, mb_reply(self->fd, srv.info.token, "r2", 2));

@@ -346,8 +346,11 @@ static inline int mb_reply(int fd, uint64_t token, const void *buf,
 	return sys_ioctl(fd, IPCBOX_IOC_REPLY, &r);
 }
 
-/* REPLY_RECV: returns what the receive returns; *rerr gets reply_error. */
-static inline int mb_reply_recv(int fd, uint64_t token, const void *rbuf,
+/*
+ * REPLY_RECV: returns what the receive returns; *rerr gets reply_error,
+ * *token what the kernel left of it (0 once the reply was made).
+ */
+static inline int mb_reply_recv(int fd, uint64_t *token, const void *rbuf,
 				size_t rlen, void *buf, size_t size,
 				int64_t timeout, int *rerr,
 				struct ipcbox_msg_info *info)
@@ -356,7 +359,7 @@ static inline int mb_reply_recv(int fd, uint64_t token, const void *rbuf,
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	a.token = token;
+	a.token = *token;
 	a.reply_buf = (uintptr_t)rbuf;
 	a.reply_len = rlen;
 	a.buf = (uintptr_t)buf;
@@ -370,6 +373,7 @@ static inline int mb_reply_recv(int fd, uint64_t token, const void *rbuf,
 	ret = sys_ioctl(fd, IPCBOX_IOC_REPLY_RECV, &a);
 	if (rerr)
 		*rerr = a.reply_error;
+	*token = a.token;
 	return ret;
 }
 
