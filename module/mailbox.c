@@ -170,6 +170,22 @@ void ipcbox_sleep(struct ipcbox_mailbox *mb, const struct ipcbox_deadline *dl,
 	ktime_t expires = dl->at;
 
 	lockdep_assert_held(&mb->lock);
+	/*
+	 * A task this one just woke is due to run first (on one CPU: the
+	 * receiver a SYNC send or a CALL handed its message to). Let it run
+	 * while this one stays runnable: it may well do what this one waits
+	 * for (take the message, answer the call), and then this task goes
+	 * on without having slept, and nobody spends a wakeup on it. The
+	 * caller looks at what it waits for again either way.
+	 */
+	if (need_resched()) {
+		ipcbox_unlock(mb);
+		ipcbox_notify(mb, *ev);
+		*ev = 0;
+		cond_resched();
+		ipcbox_lock(mb);
+		return;
+	}
 	set_current_state(TASK_INTERRUPTIBLE);
 	ipcbox_unlock(mb);
 	ipcbox_notify(mb, *ev);
