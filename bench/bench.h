@@ -49,6 +49,7 @@ struct proc_stats {
 	unsigned long syscalls;
 	unsigned long msgs;
 	unsigned long bad;
+	unsigned long csw;	/* context switches from the start to the end */
 	double t_end;
 };
 

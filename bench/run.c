@@ -43,7 +43,21 @@ static void wait_go(struct shared *sh)
 		sched_yield();
 }
 
-/* Process @idx of the run: it waits for the others, then does its part. */
+/* Context switches of the calling process so far, both kinds. */
+static unsigned long proc_csw(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+/*
+ * Process @idx of the run: it waits for the others, then does its part.
+ * Its context switches are counted from the start: those of the wait,
+ * where the processes yield to each other until all are ready, are not
+ * the run's.
+ */
 static void child(struct shared *sh, int idx, const struct run_cfg *rc,
 		  struct chan *a, struct chan *b)
 {
@@ -51,16 +65,19 @@ static void child(struct shared *sh, int idx, const struct run_cfg *rc,
 	char *buf = malloc(rc->size * nb), *buf2 = malloc(rc->size);
 	struct proc_stats *st = &sh->st[idx];
 	int producer = idx < rc->prod;
+	unsigned long csw0;
 
 	cur_stats = st;
 	sigprocmask(SIG_SETMASK, &(sigset_t){ 0 }, NULL);
 	memset(buf, 0x5a, rc->size * nb);
 	pin(rc->cpus == 1 ? 0 : (producer ? 0 : 1));
 	wait_go(sh);
+	csw0 = proc_csw();
 
 	if (scenario_proc(st, rc, idx, a, b, buf, buf2))
 		st->bad++;
 	st->t_end = now();
+	st->csw = proc_csw() - csw0;
 	if (st->bad)
 		fprintf(stderr, "ipcbox-bench: %s: %s: %m\n", a->be->name,
 			producer ? "send" : "receive");
@@ -120,11 +137,10 @@ static void start_procs(struct shared *sh, const struct run_cfg *rc,
 /* Collect, without waiting, every process that has ended. */
 static void reap_ended(const struct shared *sh, struct procs *ps)
 {
-	struct rusage ru;
 	int status, k;
 	pid_t p;
 
-	while ((p = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (k = 0; k < ps->n && ps->pid[k] != p; k++)
 			;
 		if (k == ps->n)
@@ -133,7 +149,7 @@ static void reap_ended(const struct shared *sh, struct procs *ps)
 		ps->left--;
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			ps->failed = 1;
-		ps->csw += ru.ru_nvcsw + ru.ru_nivcsw;
+		ps->csw += sh->st[k].csw;
 		ps->sys += sh->st[k].syscalls;
 		if (sh->st[k].t_end > ps->t_end)
 			ps->t_end = sh->st[k].t_end;
