@@ -470,20 +470,37 @@ unsigned int ipcbox_quota_mailboxes(void);
  */
 #define IPCBOX_SMALL_COPY_MAX	256
 
+/*
+ * The word loops below are unrolled: a struct's copy, of a size the
+ * compiler sees, becomes straight-line code; a payload's, of a size known
+ * at run time, goes four words per round.
+ */
 static __always_inline bool ipcbox_small_from_user(void *dst,
 						   const void __user *src,
 						   size_t len)
 {
+	const u64 __user *s = src;
+	size_t i, words = len / sizeof(u64);
 	u64 *d = dst, v;
 	u8 *b, c;
 
 	if (!user_read_access_begin(src, len))
 		return false;
-	for (; len >= sizeof(v); len -= sizeof(v), src += sizeof(v)) {
-		unsafe_get_user(v, (const u64 __user *)src, fault);
-		*d++ = v;
+	if (__builtin_constant_p(words)) {
+		_Pragma("GCC unroll 32")
+		for (i = 0; i < words; i++) {
+			unsafe_get_user(v, s + i, fault);
+			d[i] = v;
+		}
+	} else {
+		_Pragma("GCC unroll 4")
+		for (i = 0; i < words; i++) {
+			unsafe_get_user(v, s + i, fault);
+			d[i] = v;
+		}
 	}
-	for (b = (u8 *)d; len; len--, src++) {
+	src += words * sizeof(u64);
+	for (b = (u8 *)(d + words), len %= sizeof(u64); len; len--, src++) {
 		unsafe_get_user(c, (const u8 __user *)src, fault);
 		*b++ = c;
 	}
@@ -497,9 +514,25 @@ fault:
 static __always_inline bool ipcbox_small_to_user(void __user *dst,
 						 const void *src, size_t len)
 {
+	size_t i, words = len / sizeof(u64);
+	u64 __user *d = dst;
+	const u64 *s = src;
+	const u8 *b;
+
 	if (!user_write_access_begin(dst, len))
 		return false;
-	unsafe_copy_to_user(dst, src, len, fault);
+	if (__builtin_constant_p(words)) {
+		_Pragma("GCC unroll 32")
+		for (i = 0; i < words; i++)
+			unsafe_put_user(s[i], d + i, fault);
+	} else {
+		_Pragma("GCC unroll 4")
+		for (i = 0; i < words; i++)
+			unsafe_put_user(s[i], d + i, fault);
+	}
+	dst += words * sizeof(u64);
+	for (b = (const u8 *)(s + words), len %= sizeof(u64); len; len--, dst++)
+		unsafe_put_user(*b++, (u8 __user *)dst, fault);
 	user_write_access_end();
 	return true;
 fault:
