@@ -52,7 +52,8 @@ static int ipcbox_arg_from_user(u64 *karg, size_t ksize,
  * first published size up to a page is accepted, so structs can grow. An
  * entry without a struct (@ver0 0) takes no size at all. A struct the
  * ioctl reads is copied in here, its unknown tail checked to be zero
- * (copy_struct_from_user()), before the access mode is checked.
+ * (copy_struct_from_user()), before the access mode is checked; the
+ * handler of an ioctl that reads none gets a NULL @karg.
  *
  * Return: the handler's result, -EINVAL for a size out of range, -EFAULT,
  * -E2BIG (a non-zero tail), -EBADF (the fd's access mode), or -ENOTTY for
@@ -62,9 +63,11 @@ long ipcbox_ioctl_dispatch(const struct ipcbox_ioctl *tbl, struct file *file,
 			   unsigned int cmd, unsigned long arg)
 {
 	const unsigned int size_bits = _IOC_SIZEMASK << _IOC_SIZESHIFT;
-	u64 karg[IPCBOX_IOCTL_ARG_MAX / sizeof(u64)];
+	/* Filled by the copy in; a handler that gets none gets NULL. */
+	u64 karg[IPCBOX_IOCTL_ARG_MAX / sizeof(u64)] __uninitialized;
 	void __user *uarg = (void __user *)arg;
 	size_t size = _IOC_SIZE(cmd);
+	void *in = NULL;
 	int ret;
 
 	for (; tbl->cmd; tbl++)
@@ -79,10 +82,11 @@ long ipcbox_ioctl_dispatch(const struct ipcbox_ioctl *tbl, struct file *file,
 					   size);
 		if (ret)
 			return ret;
+		in = karg;
 	}
 	if (tbl->fmode && !(file->f_mode & tbl->fmode))
 		return -EBADF;
-	return tbl->fn(file, karg, uarg, size);
+	return tbl->fn(file, in, uarg, size);
 }
 
 static int ipcbox_file_alloc(struct ipcbox_mailbox *mb,
@@ -310,7 +314,7 @@ static int ipcbox_rx_from_user(struct file *file, const struct ipcbox_recv *a,
 static long ipcbox_send_one(struct file *file, const struct ipcbox_send *a,
 			    struct ipcbox_send __user *ua)
 {
-	struct ipcbox_tx tx;
+	struct ipcbox_tx tx __uninitialized;	/* ipcbox_tx_from_user() fills it */
 	long ret;
 
 	ret = ipcbox_tx_from_user(file, a, &tx);
@@ -337,7 +341,7 @@ static long ipcbox_ioctl_send(struct file *file, void *karg,
 static long ipcbox_ioctl_recv(struct file *file, void *karg,
 			      void __user *uarg, size_t usize)
 {
-	struct ipcbox_rx rx;
+	struct ipcbox_rx rx __uninitialized;	/* ipcbox_rx_from_user() fills it */
 	long ret;
 
 	ret = ipcbox_rx_from_user(file, karg, false, &rx);
@@ -395,7 +399,7 @@ static long ipcbox_ioctl_reply_recv(struct file *file, void *karg,
 {
 	struct ipcbox_reply_recv __user *uarg = arg;
 	const struct ipcbox_reply_recv *a = karg;
-	struct ipcbox_rx rx;
+	struct ipcbox_rx rx __uninitialized;	/* ipcbox_rx_from_user() fills it */
 	long ret;
 
 	if (a->reply_flags || a->__reserved0)
@@ -510,7 +514,7 @@ static long ipcbox_sendv_entry(struct file *file, void *e, void __user *ue,
 static long ipcbox_recvv_entry(struct file *file, void *e, void __user *ue,
 			       u32 i)
 {
-	struct ipcbox_rx rx;
+	struct ipcbox_rx rx __uninitialized;	/* ipcbox_rx_from_user() fills it */
 	long ret;
 
 	ret = ipcbox_rx_from_user(file, e, i != 0, &rx);
