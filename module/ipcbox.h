@@ -471,9 +471,8 @@ unsigned int ipcbox_quota_mailboxes(void);
 #define IPCBOX_SMALL_COPY_MAX	256
 
 /*
- * The word loops below are unrolled: a struct's copy, of a size the
- * compiler sees, becomes straight-line code; a payload's, of a size known
- * at run time, goes four words per round.
+ * Four words per round, then one at a time: a loop per word spent more
+ * on its own bookkeeping than on the copy.
  */
 static __always_inline bool ipcbox_small_from_user(void *dst,
 						   const void __user *src,
@@ -481,23 +480,24 @@ static __always_inline bool ipcbox_small_from_user(void *dst,
 {
 	const u64 __user *s = src;
 	size_t i, words = len / sizeof(u64);
-	u64 *d = dst, v;
+	u64 *d = dst, v0, v1, v2, v3;
 	u8 *b, c;
 
 	if (!user_read_access_begin(src, len))
 		return false;
-	if (__builtin_constant_p(words)) {
-		_Pragma("GCC unroll 32")
-		for (i = 0; i < words; i++) {
-			unsafe_get_user(v, s + i, fault);
-			d[i] = v;
-		}
-	} else {
-		_Pragma("GCC unroll 4")
-		for (i = 0; i < words; i++) {
-			unsafe_get_user(v, s + i, fault);
-			d[i] = v;
-		}
+	for (i = 0; i + 4 <= words; i += 4) {
+		unsafe_get_user(v0, s + i, fault);
+		unsafe_get_user(v1, s + i + 1, fault);
+		unsafe_get_user(v2, s + i + 2, fault);
+		unsafe_get_user(v3, s + i + 3, fault);
+		d[i] = v0;
+		d[i + 1] = v1;
+		d[i + 2] = v2;
+		d[i + 3] = v3;
+	}
+	for (; i < words; i++) {
+		unsafe_get_user(v0, s + i, fault);
+		d[i] = v0;
 	}
 	src += words * sizeof(u64);
 	for (b = (u8 *)(d + words), len %= sizeof(u64); len; len--, src++) {
@@ -521,15 +521,14 @@ static __always_inline bool ipcbox_small_to_user(void __user *dst,
 
 	if (!user_write_access_begin(dst, len))
 		return false;
-	if (__builtin_constant_p(words)) {
-		_Pragma("GCC unroll 32")
-		for (i = 0; i < words; i++)
-			unsafe_put_user(s[i], d + i, fault);
-	} else {
-		_Pragma("GCC unroll 4")
-		for (i = 0; i < words; i++)
-			unsafe_put_user(s[i], d + i, fault);
+	for (i = 0; i + 4 <= words; i += 4) {
+		unsafe_put_user(s[i], d + i, fault);
+		unsafe_put_user(s[i + 1], d + i + 1, fault);
+		unsafe_put_user(s[i + 2], d + i + 2, fault);
+		unsafe_put_user(s[i + 3], d + i + 3, fault);
 	}
+	for (; i < words; i++)
+		unsafe_put_user(s[i], d + i, fault);
 	dst += words * sizeof(u64);
 	for (b = (const u8 *)(s + words), len %= sizeof(u64); len; len--, dst++)
 		unsafe_put_user(*b++, (u8 __user *)dst, fault);
