@@ -709,7 +709,7 @@ long ipcbox_mailbox_send(struct ipcbox_file *f, struct ipcbox_tx *tx)
 {
 	struct ipcbox_mailbox *mb = f->mb;
 	struct ipcbox_msg *msg, *to_free = NULL;
-	struct ipcbox_waiter w;
+	struct ipcbox_waiter w __uninitialized;	/* ipcbox_place() fills it */
 	__poll_t ev = 0;
 	long ret;
 
@@ -1123,7 +1123,7 @@ long ipcbox_mailbox_receive(struct ipcbox_file *f, struct ipcbox_rx *rx)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ipcbox_mailbox *mb = f->mb;
-	struct ipcbox_waiter w;
+	struct ipcbox_waiter w __uninitialized;	/* ipcbox_recv_sleep() fills it */
 	struct ipcbox_msg *msg;
 	__poll_t ev = 0;
 	LIST_HEAD(reap);
